@@ -1,0 +1,1 @@
+"""Coach: a chat-bot that coaches small-business owners on social media."""

@@ -1,0 +1,41 @@
+"""The composition root: builds the engine with its store and checks everything at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import flows as flow_files
+from bot.catalog import template_keys
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.engine import Engine
+from bot.flows import FlowError
+from bot.i18n import LANGUAGES, Translator
+from bot.store.base import Store
+from bot.store.tinydb import TinyDBStore
+
+
+@dataclass
+class App:
+    """What a channel needs: the engine, its store and the clock."""
+
+    settings: Settings
+    engine: Engine
+    store: Store
+    clock: Clock
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+
+def build_app(settings: Settings, store: Store | None = None, clock: Clock | None = None) -> App:
+    """Load and check the flows and catalogs, open the store, and build the engine."""
+    journey = flow_files.load(settings.flows_dir)
+    for language in LANGUAGES:
+        translator = Translator(language, settings.locales_dir)
+        for key, where in template_keys(journey).items():
+            if not translator.has(key):
+                raise FlowError(f"{where}: text key {key!r} has no {language} text in locales/")
+    store = store if store is not None else TinyDBStore(settings.data_dir, fsync=settings.fsync)
+    return App(settings, Engine(journey, store, settings.locales_dir), store, clock or SystemClock())

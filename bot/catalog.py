@@ -1,0 +1,58 @@
+"""The catalog template: every text key the flows and the code use, written to messages.pot.
+
+Run `python -m bot.catalog` (or `make i18n`) after changing a flow or a UI text, then
+`pybabel update` and `pybabel compile` (the Makefile does all three).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
+
+from bot import flows as flow_files
+from bot.events import COMMANDS
+
+UI_KEYS = (
+    "back.at_start", "done.idle", "error.internal", "help.text",
+    "input.empty", "input.exclusive", "input.not_a_number", "input.not_now", "input.out_of_range",
+    "input.pick_many", "input.pick_one", "input.stale_choice", "input.too_long",
+    "input.unknown_command", "language.changed", "multiple.done", "multiple.hint",
+    "plan.cost", "plan.edit_prompt", "plan.fallback_name", "plan.header", "plan.line",
+    "plan.missing", "plan.not_finished", "plan.review", "plan.updated", "plan.value.cadence",
+    "plan.value.cost", "plan.value.hours", "plan.value.promo_share", "plan.value.review",
+    "progress.done", "progress.module", "progress.onboarding", "restart.cancelled",
+    "restart.confirm", "restart.no", "restart.yes", "skip.default", "skip.nothing", "skip.ok",
+    "source.cite", "start.already_done", "start.welcome_back", "terminal.bye", "terminal.hint",
+    "top_risks.none",
+)
+"""Keys the code shows; `tests/test_catalogs.py` checks every `tr("…")` in `bot/` is listed."""
+
+
+def template_keys(journey: flow_files.Flows) -> dict[str, str]:
+    """Every key with where it is used, for the translator's comment."""
+    keys = {key: f"{file}: {step}" for key, (file, step) in journey.text_keys().items()}
+    for step in journey.plan_steps():
+        keys.setdefault(f"plan.{step.plan_field}", f"plan field of {step.id}")
+    for name in COMMANDS:
+        keys.setdefault(f"command.{name}", f"description of /{name}")
+    for key in UI_KEYS:
+        keys.setdefault(key, "bot/")
+    return keys
+
+
+def write_template(root: Path) -> Path:
+    """Write `locales/messages.pot` from the flows and the code's keys."""
+    catalog = Catalog(project="coach", version="1", charset="utf-8")
+    for key, where in sorted(template_keys(flow_files.load(root / "flows")).items()):
+        catalog.add(key, auto_comments=[where])
+    target = root / "locales" / "messages.pot"
+    with target.open("wb") as handle:
+        write_po(handle, catalog, omit_header=False, width=100, no_location=True, sort_output=True)
+    return target
+
+
+if __name__ == "__main__":
+    print(write_template(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()))

@@ -1,0 +1,1 @@
+"""Channels: adapters that turn a platform's updates into engine events and replies back."""

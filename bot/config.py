@@ -1,0 +1,41 @@
+"""Settings, read from the environment once at start-up and checked there."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the coach reads from its environment."""
+
+    data_dir: Path = Path("data")
+    fsync: bool = True
+    log_level: str = "WARNING"
+    flows_dir: Path = ROOT / "flows"
+    locales_dir: Path = ROOT / "locales"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read `COACH_*` variables: COACH_DATA_DIR, COACH_FSYNC (1/0), COACH_LOG_LEVEL."""
+        env = os.environ if env is None else env
+        fsync_raw = env.get("COACH_FSYNC", "1").strip().lower()
+        if fsync_raw not in ("1", "0", "true", "false", "yes", "no"):
+            raise ConfigError(f"COACH_FSYNC must be 1 or 0, not {fsync_raw!r}")
+        level = env.get("COACH_LOG_LEVEL", "WARNING").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(f"COACH_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+        return cls(
+            data_dir=Path(env.get("COACH_DATA_DIR", "data")),
+            fsync=fsync_raw in ("1", "true", "yes"),
+            log_level=level,
+        )

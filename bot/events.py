@@ -1,0 +1,63 @@
+"""Channel-neutral messages in and out of the engine: no channel library is known here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+COMMANDS = ("start", "help", "plan", "progress", "back", "skip", "restart", "language")
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One thing an owner did: typed text, tapped a choice, or sent a command.
+
+    `choices` carries the ids of tapped options (several for a multiple choice); `step` is the
+    step the tapped buttons belonged to, so a stale button is recognised. `event_id` lets a
+    channel's redelivery of the same update be handled once.
+    """
+
+    owner_id: str
+    channel: str
+    at: datetime
+    text: str | None = None
+    choices: tuple[str, ...] = ()
+    step: str | None = None
+    command: str | None = None
+    args: str = ""
+    event_id: str | None = None
+    language: str | None = None
+
+    @classmethod
+    def from_text(cls, owner_id: str, channel: str, at: datetime, text: str, **kw: object) -> InboundEvent:
+        """Build an event from typed text, recognising a leading `/command [args]`."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, rest = stripped[1:].partition(" ")
+            name = head.split("@", 1)[0].lower()  # Telegram appends @botname in groups
+            return cls(owner_id, channel, at, command=name, args=rest.strip(), **kw)  # type: ignore[arg-type]
+        return cls(owner_id, channel, at, text=text, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option offered to the owner; `id` goes back in `InboundEvent.choices`."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to show the owner, with its options if it asks a question."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    multiple: bool = False
+    step: str | None = None
+    done_label: str | None = None
+
+    @property
+    def asks(self) -> bool:
+        """Whether this reply offers choices."""
+        return bool(self.choices)

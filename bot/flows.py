@@ -1,0 +1,413 @@
+"""The coaching journey as data: load `flows/*.yaml`, check it, and answer questions about it.
+
+Every error names the file and the step, so a typo in a flow stops the bot at start-up with a
+message that says where to look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot import conditions
+
+KINDS = ("message", "single", "multiple", "yesno", "number", "text")
+RENDERS = ("plan", "top_risks")
+DONE = "done"
+"""The state an owner reaches after the last step of the last module."""
+
+YESNO_CHOICES = (("yes", "choice.yes"), ("no", "choice.no"))
+STEP_KEYS = {
+    "id", "kind", "text", "topic", "source", "choices", "next", "after", "variants", "min",
+    "max", "default", "unit", "max_length", "render", "risk_label", "plan_field", "sets",
+}
+CHOICE_KEYS = {"id", "label", "value", "risk", "exclusive"}
+SOURCE_RE = re.compile(r"^([A-Z])(\d+)$")
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class FlowError(ValueError):
+    """A flow file is not valid; the message names the file and the step."""
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    """One option of a choice step."""
+
+    id: str
+    label: str
+    value: float | None = None
+    risk: int = 0
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A conditional jump: go to `to` when `when` holds (always when it is empty)."""
+
+    to: str
+    when: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A text key used when `when` holds (always when it is empty)."""
+
+    text: str
+    when: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the conversation: a message, or a question and how to go on."""
+
+    id: str
+    kind: str
+    text: str
+    module: str
+    file: str
+    topics: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    choices: tuple[ChoiceSpec, ...] = ()
+    branches: tuple[Branch, ...] = ()
+    after: tuple[Variant, ...] = ()
+    variants: tuple[Variant, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    default: Any = None
+    unit: str | None = None
+    max_length: int | None = None
+    render: str | None = None
+    risk_label: str | None = None
+    plan_field: str | None = None
+    sets: str | None = None
+
+    @property
+    def is_question(self) -> bool:
+        """Whether the step waits for an answer."""
+        return self.kind != "message"
+
+    def choice(self, choice_id: str) -> ChoiceSpec | None:
+        """Return the option with this id, if the step has it."""
+        return next((c for c in self.choices if c.id == choice_id), None)
+
+    def text_keys(self) -> Iterator[str]:
+        """Yield every catalog key this step shows."""
+        yield self.text
+        for variant in (*self.variants, *self.after):
+            yield variant.text
+        for choice in self.choices:
+            yield choice.label
+        if self.risk_label:
+            yield self.risk_label
+
+
+@dataclass(frozen=True)
+class Source:
+    """An article the content comes from, cited by title."""
+
+    key: str
+    title: str
+    author: str
+
+
+@dataclass(frozen=True)
+class Module:
+    """A group of steps shown as one part of the journey."""
+
+    id: str
+    title: str
+    file: str
+    step_ids: tuple[str, ...]
+
+
+@dataclass
+class Flows:
+    """The whole journey: modules in order, steps by id, and the topic catalogue."""
+
+    modules: list[Module]
+    steps: dict[str, Step]
+    order: list[str]
+    topics: dict[str, dict[str, str]]
+    sources: dict[str, Source]
+    _next_in_order: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def first(self) -> str:
+        """The id of the first step."""
+        return self.order[0]
+
+    def sequential_next(self, step_id: str) -> str:
+        """The step after `step_id` in file order, or DONE after the last one."""
+        return self._next_in_order[step_id]
+
+    def targets(self, step_id: str) -> list[str]:
+        """Every step `step_id` can lead to."""
+        step = self.steps[step_id]
+        found = [b.to for b in step.branches]
+        if not step.branches or step.branches[-1].when:
+            found.append(self.sequential_next(step_id))
+        return found
+
+    def module_of(self, step_id: str) -> Module:
+        """The module holding `step_id`."""
+        return next(m for m in self.modules if step_id in m.step_ids)
+
+    def plan_steps(self) -> list[Step]:
+        """The steps that hold a field of the plan, in order."""
+        return [self.steps[s] for s in self.order if self.steps[s].plan_field]
+
+    def text_keys(self) -> dict[str, tuple[str, str]]:
+        """Every catalog key the flows use, with the (file, step) that first uses it."""
+        keys: dict[str, tuple[str, str]] = {}
+        for module in self.modules:
+            keys.setdefault(module.title, (module.file, module.id))
+        for step_id in self.order:
+            step = self.steps[step_id]
+            for key in step.text_keys():
+                keys.setdefault(key, (step.file, step.id))
+        for source in self.sources.values():
+            keys.setdefault(source.author, ("topics.yaml", source.key))
+        return keys
+
+
+def load(folder: Path) -> Flows:
+    """Load and check every flow file in `folder` (topics.yaml plus the modules, in name order)."""
+    topics_file = folder / "topics.yaml"
+    if not topics_file.is_file():
+        raise FlowError(f"{topics_file}: missing topic catalogue")
+    catalogue = _read_yaml(topics_file)
+    sources = {
+        key: Source(key, str(spec["title"]), str(spec["author"]))
+        for key, spec in (catalogue.get("sources") or {}).items()
+    }
+    topics = {str(k): dict(v) for k, v in (catalogue.get("topics") or {}).items()}
+    for topic_id, spec in topics.items():
+        match = SOURCE_RE.match(str(spec.get("source", "")))
+        if not match or match.group(1) not in sources:
+            raise FlowError(f"{topics_file.name}: topic {topic_id}: unknown source {spec.get('source')!r}")
+
+    raw_modules = []
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name != "topics.yaml":
+            raw_modules.append((path.name, _read_yaml(path)))
+    if not raw_modules:
+        raise FlowError(f"{folder}: no flow files")
+
+    modules: list[Module] = []
+    steps: dict[str, Step] = {}
+    order: list[str] = []
+    raw_steps: list[tuple[str, str, dict[str, Any]]] = []
+    for file, data in raw_modules:
+        module_id = data.get("module")
+        title = data.get("title")
+        items = data.get("steps")
+        if not isinstance(module_id, str) or not isinstance(title, str) or not isinstance(items, list) or not items:
+            raise FlowError(f"{file}: needs `module`, `title` and a non-empty list of `steps`")
+        ids = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise FlowError(f"{file}: step #{index + 1} has no id")
+            step_id = item["id"]
+            if not ID_RE.match(step_id):
+                raise FlowError(f"{file}: step {step_id}: ids are lowercase letters, digits and _")
+            if step_id in steps or step_id in ids or step_id == DONE:
+                raise FlowError(f"{file}: step {step_id}: duplicate id")
+            ids.append(step_id)
+            raw_steps.append((file, module_id, item))
+        modules.append(Module(module_id, title, file, tuple(ids)))
+        order.extend(ids)
+
+    known = set(order)
+    for file, module_id, item in raw_steps:
+        steps[item["id"]] = _build_step(file, module_id, item, known, topics, sources)
+
+    flows = Flows(modules, steps, order, topics, sources)
+    flows._next_in_order = {a: b for a, b in zip(order, [*order[1:], DONE], strict=True)}
+    _check_reachable(flows)
+    return flows
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise FlowError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise FlowError(f"{path.name}: expected a mapping at the top")
+    return data
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+def _build_step(
+    file: str,
+    module: str,
+    item: dict[str, Any],
+    known: set[str],
+    topics: dict[str, dict[str, str]],
+    sources: dict[str, Source],
+) -> Step:
+    step_id = item["id"]
+
+    def fail(message: str) -> FlowError:
+        return FlowError(f"{file}: step {step_id}: {message}")
+
+    unknown = set(item) - STEP_KEYS
+    if unknown:
+        raise fail(f"unknown field(s) {', '.join(sorted(unknown))}")
+    kind = item.get("kind")
+    if kind not in KINDS:
+        raise fail(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    text = item.get("text")
+    if not isinstance(text, str) or not text:
+        raise fail("needs a `text` key")
+
+    step_topics = _as_tuple(item.get("topic"))
+    step_sources = _as_tuple(item.get("source"))
+    for topic in step_topics:
+        if topic not in topics:
+            raise fail(f"unknown topic {topic!r}")
+        if topics[topic]["source"] not in step_sources:
+            raise fail(f"topic {topic} comes from {topics[topic]['source']}: list it in `source`")
+    for source in step_sources:
+        match = SOURCE_RE.match(str(source))
+        if not match or match.group(1) not in sources:
+            raise fail(f"unknown source {source!r}")
+    if step_sources and not step_topics:
+        raise fail("a `source` needs the `topic` it supports")
+
+    choices = _build_choices(item, kind, fail)
+    branches = _build_branches(item.get("next"), known, fail)
+    after = _build_variants(item.get("after"), known, fail, "after", need_when=False)
+    variants = _build_variants(item.get("variants"), known, fail, "variants", need_when=True)
+
+    minimum, maximum = item.get("min"), item.get("max")
+    if kind == "number":
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (minimum, maximum)):
+            raise fail("a number step needs numeric `min` and `max`")
+        if minimum > maximum:
+            raise fail("`min` is above `max`")
+    max_length = item.get("max_length")
+    if kind == "text" and not (isinstance(max_length, int) and 1 <= max_length <= 4000):
+        raise fail("a text step needs `max_length` between 1 and 4000")
+    default = item.get("default")
+    if default is not None:
+        if isinstance(default, dict):
+            if set(default) != {"answer"} or default["answer"] not in known:
+                raise fail("`default` refers to an unknown answer")
+        elif kind == "number" and not (minimum <= default <= maximum):
+            raise fail("`default` is out of bounds")
+        elif kind in ("single", "yesno") and not any(c.id == default for c in choices):
+            raise fail("`default` is not one of the choices")
+    render = item.get("render")
+    if render is not None and (kind != "message" or render not in RENDERS):
+        raise fail(f"`render` is for messages and one of {', '.join(RENDERS)}")
+    if any(c.risk for c in choices) and not item.get("risk_label"):
+        raise fail("choices carry a risk: add a `risk_label`")
+    sets = item.get("sets")
+    if sets is not None and (sets != "language" or kind != "single"):
+        raise fail("`sets` only supports `language` on a single choice")
+    if kind == "message" and (choices or after):
+        raise fail("a message has no choices and no `after`")
+
+    return Step(
+        id=step_id, kind=kind, text=text, module=module, file=file,
+        topics=step_topics, sources=step_sources, choices=choices, branches=branches,
+        after=after, variants=variants, min=minimum, max=maximum, default=default,
+        unit=item.get("unit"), max_length=max_length, render=render,
+        risk_label=item.get("risk_label"), plan_field=item.get("plan_field"), sets=sets,
+    )
+
+
+def _build_choices(item: dict[str, Any], kind: str, fail: Any) -> tuple[ChoiceSpec, ...]:
+    raw = item.get("choices")
+    if kind == "yesno":
+        if raw is not None:
+            raise fail("a yes/no step has built-in choices")
+        return tuple(ChoiceSpec(cid, label) for cid, label in YESNO_CHOICES)
+    if kind not in ("single", "multiple"):
+        if raw is not None:
+            raise fail(f"a {kind} step has no choices")
+        return ()
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise fail("a choice step needs at least two `choices`")
+    built = []
+    for choice in raw:
+        if not isinstance(choice, dict) or set(choice) - CHOICE_KEYS:
+            raise fail(f"choice {choice!r}: fields are {', '.join(sorted(CHOICE_KEYS))}")
+        cid, label = choice.get("id"), choice.get("label")
+        if isinstance(cid, bool):
+            raise fail("a choice id is a boolean: quote \"yes\"/\"no\" in YAML")
+        if not isinstance(cid, str) or not isinstance(label, str):
+            raise fail(f"choice {choice!r} needs a string `id` and `label`")
+        if any(c.id == cid for c in built):
+            raise fail(f"duplicate choice {cid!r}")
+        built.append(ChoiceSpec(cid, label, choice.get("value"), int(choice.get("risk", 0)),
+                                bool(choice.get("exclusive", False))))
+    return tuple(built)
+
+
+def _build_branches(raw: Any, known: set[str], fail: Any) -> tuple[Branch, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = [{"to": raw}]
+    if not isinstance(raw, list):
+        raise fail("`next` is a step id or a list of {to, when}")
+    branches = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get("to"), str):
+            raise fail("each `next` entry needs `to`")
+        if entry["to"] not in known and entry["to"] != DONE:
+            raise fail(f"`next` goes to unknown step {entry['to']!r}")
+        when = entry.get("when")
+        if when is not None:
+            issues = conditions.problems(when, known)
+            if issues:
+                raise fail("; ".join(issues))
+        branches.append(Branch(entry["to"], when))
+    return tuple(branches)
+
+
+def _build_variants(raw: Any, known: set[str], fail: Any, name: str, need_when: bool) -> tuple[Variant, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise fail(f"`{name}` is a list of {{when, text}}")
+    built = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+            raise fail(f"each `{name}` entry needs a `text` key")
+        when = entry.get("when")
+        if when is None and need_when:
+            raise fail(f"each `{name}` entry needs `when`")
+        if when is not None:
+            issues = conditions.problems(when, known)
+            if issues:
+                raise fail("; ".join(issues))
+        built.append(Variant(entry["text"], when))
+    return tuple(built)
+
+
+def _check_reachable(flows: Flows) -> None:
+    seen = {flows.first}
+    todo = [flows.first]
+    while todo:
+        for target in flows.targets(todo.pop()):
+            if target != DONE and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    for step_id in flows.order:
+        if step_id not in seen:
+            step = flows.steps[step_id]
+            raise FlowError(f"{step.file}: step {step_id}: unreachable from the first step")

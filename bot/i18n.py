@@ -1,0 +1,106 @@
+"""Translations and locale-aware formatting, one `Translator` per owner's language.
+
+Catalog msgids are stable keys (`plan_cadence.text`); the French and English texts live in
+`locales/<lang>/LC_MESSAGES/messages.po`. Never `gettext.install()`: owners differ in language.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    format_percent,
+    parse_decimal,
+)
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+DOMAIN = "messages"
+
+
+class _Blank(dict[str, Any]):
+    """Formatting values where a missing name shows as an ellipsis rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def normalise_language(code: str | None) -> str | None:
+    """Map a channel's language code (`fr-CA`, `en_US`, `EN`) to one we speak, if any."""
+    if not code:
+        return None
+    base = code.replace("_", "-").split("-", 1)[0].lower()
+    return base if base in LANGUAGES else None
+
+
+@lru_cache(maxsize=None)
+def _catalog(localedir: str, language: str) -> gettext.GNUTranslations:
+    return gettext.translation(DOMAIN, localedir, languages=[language])  # type: ignore[return-value]
+
+
+class Translator:
+    """Texts and formats in one language."""
+
+    def __init__(self, language: str, localedir: Path) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        self.language = language
+        self.locale = Locale.parse(LOCALES[language])
+        self._catalog = _catalog(str(localedir), language)
+
+    def tr(self, key: str, **values: Any) -> str:
+        """Return the text for `key`, with `{placeholders}` filled from `values`."""
+        text = self._catalog.gettext(key)
+        return text.format_map(_Blank(values)) if "{" in text else text
+
+    def has(self, key: str) -> bool:
+        """Whether the catalog holds a translation for `key`."""
+        return self._catalog.gettext(key) != key
+
+    def number(self, value: float) -> str:
+        """Format a number the owner's way (`2,5` in French)."""
+        return format_decimal(value, locale=self.locale)
+
+    def percent(self, value: float) -> str:
+        """Format a share given in percent (10 → `10 %` in French)."""
+        return format_percent(value / 100, locale=self.locale)
+
+    def money(self, amount: float, currency: str) -> str:
+        """Format an amount of money (`1 200,00 €` in French)."""
+        return format_currency(amount, currency, locale=self.locale)
+
+    def date(self, day: date) -> str:
+        """Format a date in words (`22 février 2027`)."""
+        from babel.dates import format_date
+
+        return format_date(day, format="long", locale=self.locale)
+
+    def parse_number(self, text: str) -> float | None:
+        """Read a number typed by the owner, in their locale or the other common way."""
+        cleaned = text.strip().rstrip("%€$£hH ").strip().replace("\u202f", "").replace("\xa0", "")
+        if not cleaned:
+            return None
+        for locale in (self.locale, Locale.parse("en") if self.language != "en" else Locale.parse("fr")):
+            try:
+                value = parse_decimal(cleaned, locale=locale, strict=True)
+            except NumberFormatError:
+                continue
+            return _finite(value)
+        try:
+            return _finite(Decimal(cleaned.replace(",", ".")))
+        except InvalidOperation:
+            return None
+
+
+def _finite(value: Decimal) -> float | None:
+    return float(value) if value.is_finite() else None

@@ -1,0 +1,97 @@
+"""The store port: what the engine needs to keep each owner's progress."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.store.schema import SCHEMA_VERSION, migrate
+
+MAX_SEEN_EVENTS = 200
+"""How many recent event ids are kept per owner to drop a redelivered update."""
+
+
+class StoreError(RuntimeError):
+    """The store cannot give or keep a record; the message says which and why."""
+
+
+@dataclass
+class OwnerRecord:
+    """Everything kept about one owner: where they are and what they answered."""
+
+    owner_id: str
+    channel: str
+    language: str
+    state: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    pending: str | None = None
+    editing: bool = False
+    seen_events: list[str] = field(default_factory=list)
+    completed_at: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+    def to_doc(self) -> dict[str, Any]:
+        """The record as a JSON-ready document, with its schema version."""
+        return {"v": SCHEMA_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> OwnerRecord:
+        """Rebuild a record from a stored document, migrating an older one."""
+        doc = migrate(dict(doc))
+        doc.pop("v", None)
+        try:
+            record = cls(**doc)
+        except TypeError as exc:
+            raise StoreError(f"record of {doc.get('owner_id')!r} has unexpected fields: {exc}") from exc
+        if not isinstance(record.answers, dict) or not isinstance(record.history, list):
+            raise StoreError(f"record of {record.owner_id!r} is malformed")
+        return record
+
+    def remember_event(self, event_id: str) -> bool:
+        """Note an event id; return False when it was already seen."""
+        if event_id in self.seen_events:
+            return False
+        self.seen_events.append(event_id)
+        del self.seen_events[:-MAX_SEEN_EVENTS]
+        return True
+
+
+class Store(ABC):
+    """Keeps owner records. One writer process; `lock` serialises one owner's events inside it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @contextmanager
+    def lock(self, owner_id: str) -> Iterator[None]:
+        """Hold the owner's lock: their events are handled one at a time, others' concurrently."""
+        with self._locks_guard:
+            owner_lock = self._locks.setdefault(owner_id, threading.Lock())
+        with owner_lock:
+            yield
+
+    @abstractmethod
+    def get(self, owner_id: str) -> OwnerRecord | None:
+        """Return the owner's record, or None for an owner never seen."""
+
+    @abstractmethod
+    def put(self, record: OwnerRecord) -> None:
+        """Keep the record durably; when this returns, it survives a crash."""
+
+    @abstractmethod
+    def delete(self, owner_id: str) -> bool:
+        """Erase everything about the owner; tell whether there was anything."""
+
+    @abstractmethod
+    def owner_ids(self) -> Iterator[str]:
+        """Yield the id of every owner on file."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Release files or connections."""

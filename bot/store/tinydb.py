@@ -1,0 +1,164 @@
+"""The default store: one small TinyDB file per owner, written atomically.
+
+TinyDB's own JSONStorage rewrites one big file in place, so a write costs more as owners are
+added and a crash mid-write leaves the file unreadable. Here each owner has their own file, and
+every write goes to a temporary file that replaces the old one in one `os.replace`: a reader sees
+the old record or the new one, never half of one, even after `kill -9`. With `fsync` on (the
+default) the new record also survives a power cut.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from bot.store.base import OwnerRecord, Store, StoreError
+from bot.store.schema import SCHEMA_VERSION
+
+OWNERS_DIR = "owners"
+SUFFIX = ".json"
+MAX_OWNER_ID = 200
+
+
+class AtomicJSONStorage(Storage):  # type: ignore[misc]
+    """A TinyDB storage that replaces its file atomically on every write."""
+
+    def __init__(self, path: str, fsync: bool = True) -> None:
+        self._path = Path(path)
+        self._fsync = fsync
+
+    def read(self) -> dict[str, Any] | None:
+        """Return the file's data, or None when it does not exist yet."""
+        try:
+            raw = self._path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise StoreError(f"{self._path} is damaged (not valid JSON): {exc}") from exc
+        if not isinstance(data, dict):
+            raise StoreError(f"{self._path} is damaged (not a TinyDB document)")
+        return data
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Write `data` to a temporary file, then swap it in."""
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        folder = self._path.parent
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                if self._fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.replace(tmp, self._path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        if self._fsync:
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def close(self) -> None:
+        """Nothing stays open between writes."""
+
+
+class TinyDBStore(Store):
+    """Owner records under `folder/owners/`, one TinyDB file each; one process at a time."""
+
+    def __init__(self, folder: Path, fsync: bool = True) -> None:
+        super().__init__()
+        self.folder = folder
+        self.fsync = fsync
+        self._owners = folder / OWNERS_DIR
+        self._owners.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(folder / ".lock", "a+b")  # noqa: SIM115 - held for the store's life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise StoreError(
+                f"another coach process is using {folder}; stop it first "
+                "(TinyDB has one writer; use PostgreSQL for several processes)"
+            ) from None
+        self._meta = TinyDB(str(folder / "meta.json"), storage=AtomicJSONStorage, fsync=fsync)
+        self._check_schema()
+        self._dbs: dict[str, TinyDB] = {}
+        for stale in self._owners.glob(".tmp-*"):  # left by a crash between write and replace
+            stale.unlink(missing_ok=True)
+
+    def _check_schema(self) -> None:
+        meta = self._meta.table("meta")
+        row = meta.get(doc_id=1)
+        if row is None:
+            meta.upsert(Document({"schema": SCHEMA_VERSION}, doc_id=1))
+        elif row.get("schema", 0) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.folder} holds schema {row['schema']}, newer than this coach "
+                f"({SCHEMA_VERSION}): upgrade the coach"
+            )
+        elif row.get("schema") != SCHEMA_VERSION:
+            meta.upsert(Document({"schema": SCHEMA_VERSION}, doc_id=1))  # records migrate on read
+
+    def _path(self, owner_id: str) -> Path:
+        if not owner_id or len(owner_id) > MAX_OWNER_ID:
+            raise StoreError(f"owner id of {len(owner_id)} characters is not allowed")
+        return self._owners / (quote(owner_id, safe="") + SUFFIX)
+
+    def _db(self, owner_id: str) -> TinyDB:
+        db = self._dbs.get(owner_id)
+        if db is None:
+            db = TinyDB(str(self._path(owner_id)), storage=AtomicJSONStorage, fsync=self.fsync)
+            self._dbs[owner_id] = db
+        return db
+
+    def get(self, owner_id: str) -> OwnerRecord | None:
+        """Read the owner's file; a damaged one raises StoreError naming it."""
+        if not self._path(owner_id).exists():
+            return None
+        doc = self._db(owner_id).table("owner").get(doc_id=1)
+        if doc is None:
+            return None
+        return OwnerRecord.from_doc(dict(doc))
+
+    def put(self, record: OwnerRecord) -> None:
+        """Replace the owner's file with the new record."""
+        # The file holds this one record, so it is written whole: TinyDB's upsert would first
+        # read and parse the old file for nothing.
+        self._db(record.owner_id).storage.write({"owner": {"1": record.to_doc()}})
+
+    def delete(self, owner_id: str) -> bool:
+        """Remove the owner's file."""
+        self._dbs.pop(owner_id, None)
+        try:
+            self._path(owner_id).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def owner_ids(self) -> Iterator[str]:
+        """Yield every owner id on file."""
+        for path in self._owners.glob("*" + SUFFIX):
+            if not path.name.startswith(".tmp-"):
+                yield unquote(path.name[: -len(SUFFIX)])
+
+    def close(self) -> None:
+        """Release the writer lock."""
+        self._dbs.clear()
+        if not self._lock_file.closed:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
