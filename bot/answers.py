@@ -14,6 +14,7 @@ from bot.i18n import Translator
 # Bidirectional controls can make an echoed name display as something else; they are dropped.
 _BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
 _SEPARATORS = re.compile(r"\s*[,;/+]\s*|\s+(?:et|and|&)\s+", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(\d{1,3})[.)]?$")
 MAX_INPUT = 4096
 """Longer input is not read as a choice or a number (it is refused, kindly)."""
 
@@ -28,9 +29,7 @@ class Invalid:
 
 def sanitise_text(text: str) -> str:
     """Drop control and bidi-override characters, fold runs of blanks, trim."""
-    kept = "".join(
-        " " if unicodedata.category(ch) == "Cc" else ch for ch in text if ch not in _BIDI_CONTROLS
-    )
+    kept = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text if ch not in _BIDI_CONTROLS)
     return " ".join(kept.split())
 
 
@@ -42,12 +41,13 @@ def _fold(text: str) -> str:
 
 def match_choice(text: str, labels: Sequence[Sequence[str]]) -> int | None:
     """Find which option `text` names: by number (1-based), by label, or by a unique prefix."""
+    number = _NUMBERED.match(sanitise_text(text))
+    if number:
+        index = int(number.group(1)) - 1
+        return index if 0 <= index < len(labels) else None
     folded = _fold(text)
     if not folded:
         return None
-    if folded.isdigit():
-        number = int(folded)
-        return number - 1 if 1 <= number <= len(labels) else None
     for index, names in enumerate(labels):
         if any(_fold(name) == folded for name in names):
             return index

@@ -23,7 +23,9 @@ def _default_user() -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    root = argparse.ArgumentParser(prog="coach", description="Coach: social media coaching for small businesses.")
+    root = argparse.ArgumentParser(
+        prog="coach", description="Coach: social media coaching for small businesses."
+    )
     commands = root.add_subparsers(dest="command", required=True)
     chat = commands.add_parser("chat", help="chat with the coach in this terminal")
     chat.add_argument("--user", default=_default_user(), help="who you are (your progress is kept under it)")
@@ -37,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=settings.log_level,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         if args.command == "diagram":
             from bot import flows
             from bot.diagram import document

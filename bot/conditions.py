@@ -55,7 +55,7 @@ def problems(condition: Any, known_steps: set[str]) -> list[str]:
         if step_id not in known_steps:
             found.append(f"condition on unknown step {step_id!r}")
         if isinstance(test, bool):
-            found.append(f"condition on {step_id!r} is a boolean: quote \"yes\"/\"no\" in YAML")
+            found.append(f'condition on {step_id!r} is a boolean: quote "yes"/"no" in YAML')
         if isinstance(test, Mapping):
             for op in test:
                 if op not in OPERATORS:

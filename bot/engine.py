@@ -68,8 +68,9 @@ class Engine:
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         language = normalise_language(event.language) or DEFAULT_LANGUAGE
         stamp = event.at.isoformat()
-        return OwnerRecord(event.owner_id, event.channel, language, state="",
-                           created_at=stamp, updated_at=stamp)
+        return OwnerRecord(
+            event.owner_id, event.channel, language, state="", created_at=stamp, updated_at=stamp
+        )
 
     def _fallback_translator(self, event: InboundEvent) -> Translator:
         return self.translators[normalise_language(event.language) or DEFAULT_LANGUAGE]
@@ -149,8 +150,14 @@ class _Turn:
         if module is self.flows.modules[0]:
             text = self.t.tr("progress.onboarding", step=step_no, total=total)
         else:
-            text = self.t.tr("progress.module", module=counted.index(module) + 1, modules=len(counted),
-                             title=self.t.tr(module.title), step=step_no, total=total)
+            text = self.t.tr(
+                "progress.module",
+                module=counted.index(module) + 1,
+                modules=len(counted),
+                title=self.t.tr(module.title),
+                step=step_no,
+                total=total,
+            )
         return [Reply(text), *self.ask_current()]
 
     def cmd_back(self, args: str) -> list[Reply]:
@@ -173,10 +180,16 @@ class _Turn:
 
     def cmd_restart(self, args: str) -> list[Reply]:
         self.record.pending = RESTART
-        return [Reply(self.t.tr("restart.confirm"), choices=(
-            Choice("restart:yes", self.t.tr("restart.yes")),
-            Choice("restart:no", self.t.tr("restart.no")),
-        ), step="@" + RESTART)]
+        return [
+            Reply(
+                self.t.tr("restart.confirm"),
+                choices=(
+                    Choice("restart:yes", self.t.tr("restart.yes")),
+                    Choice("restart:no", self.t.tr("restart.no")),
+                ),
+                step="@" + RESTART,
+            )
+        ]
 
     def cmd_language(self, args: str) -> list[Reply]:
         wanted = normalise_language(args)
@@ -185,9 +198,13 @@ class _Turn:
         self.record.pending = LANGUAGE
         step = self.flows.steps.get("language")
         question = self.t.tr(step.text) if step else ""
-        return [Reply(question, choices=tuple(
-            Choice("lang:" + lang, self.t.tr("language." + lang)) for lang in LANGUAGES
-        ), step="@" + LANGUAGE)]
+        return [
+            Reply(
+                question,
+                choices=tuple(Choice("lang:" + lang, self.t.tr("language." + lang)) for lang in LANGUAGES),
+                step="@" + LANGUAGE,
+            )
+        ]
 
     def cmd_plan(self, args: str) -> list[Reply]:
         answers = self.record.answers
@@ -208,13 +225,19 @@ class _Turn:
         pending = self.record.pending
         translators = self.engine.translators.values()
         if pending == RESTART:
-            return [("restart:" + c, [t.tr("restart." + c) for t in translators] + [c]) for c in ("yes", "no")]
+            return [
+                ("restart:" + c, [t.tr("restart." + c) for t in translators] + [c]) for c in ("yes", "no")
+            ]
         if pending == LANGUAGE:
-            return [("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang])
-                    for lang in LANGUAGES]
+            return [
+                ("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang])
+                for lang in LANGUAGES
+            ]
         if pending == PLAN_EDIT:
-            return [("edit:" + s.id, [t.tr("plan." + str(s.plan_field)) for t in translators])
-                    for s in self.flows.plan_steps()]
+            return [
+                ("edit:" + s.id, [t.tr("plan." + str(s.plan_field)) for t in translators])
+                for s in self.flows.plan_steps()
+            ]
         return []
 
     def match_pending(self) -> str | None:
@@ -258,8 +281,9 @@ class _Turn:
     def answer(self, step: Step) -> list[Reply]:
         if self.event.step and self.event.choices and self.event.step != step.id:
             return [Reply(self.t.tr("input.stale_choice")), *self.ask_current()]
-        result = parse_answer(step, self.event.text, self.event.choices, self.t,
-                              list(self.engine.translators.values()))
+        result = parse_answer(
+            step, self.event.text, self.event.choices, self.t, list(self.engine.translators.values())
+        )
         if isinstance(result, Invalid):
             return [Reply(self.t.tr(result.key, **result.values)), self.ask(step)]
         self.record.answers[step.id] = result
@@ -304,8 +328,13 @@ class _Turn:
         if step.kind == "multiple":
             text += "\n" + self.t.tr("multiple.hint")
         choices = tuple(Choice(c.id, self.t.tr(c.label)) for c in step.choices)
-        return Reply(text, choices=choices, multiple=step.kind == "multiple", step=step.id,
-                     done_label=self.t.tr("multiple.done") if step.kind == "multiple" else None)
+        return Reply(
+            text,
+            choices=choices,
+            multiple=step.kind == "multiple",
+            step=step.id,
+            done_label=self.t.tr("multiple.done") if step.kind == "multiple" else None,
+        )
 
     def message(self, step: Step) -> Reply:
         text = self.fill(self.pick_text(step))
@@ -313,12 +342,14 @@ class _Turn:
             risks = plan.top_risks(self.flows, self.record.answers)
             if risks:
                 text += "\n" + "\n".join(
-                    f"{n}. {self.t.tr(str(s.risk_label))}" for n, s in enumerate(risks, 1))
+                    f"{n}. {self.t.tr(str(s.risk_label))}" for n, s in enumerate(risks, 1)
+                )
             else:
                 text = self.t.tr("top_risks.none")
         elif step.render == "plan":
-            text += "\n\n" + plan.render(self.flows, self.record.answers, self.t,
-                                         self._completed_at(), self.now)
+            text += "\n\n" + plan.render(
+                self.flows, self.record.answers, self.t, self._completed_at(), self.now
+            )
         return Reply(self.cite(text, step))
 
     def after(self, step: Step) -> list[Reply]:
@@ -345,8 +376,11 @@ class _Turn:
             return text
         articles = dict.fromkeys(s[0] for s in step.sources)
         lines = [
-            self.t.tr("source.cite", title=self.flows.sources[a].title,
-                      author=self.t.tr(self.flows.sources[a].author))
+            self.t.tr(
+                "source.cite",
+                title=self.flows.sources[a].title,
+                author=self.t.tr(self.flows.sources[a].author),
+            )
             for a in articles
         ]
         return text + "\n\n" + "\n".join(lines)

@@ -23,8 +23,24 @@ DONE = "done"
 
 YESNO_CHOICES = (("yes", "choice.yes"), ("no", "choice.no"))
 STEP_KEYS = {
-    "id", "kind", "text", "topic", "source", "choices", "next", "after", "variants", "min",
-    "max", "default", "unit", "max_length", "render", "risk_label", "plan_field", "sets",
+    "id",
+    "kind",
+    "text",
+    "topic",
+    "source",
+    "choices",
+    "next",
+    "after",
+    "variants",
+    "min",
+    "max",
+    "default",
+    "unit",
+    "max_length",
+    "render",
+    "risk_label",
+    "plan_field",
+    "sets",
 }
 CHOICE_KEYS = {"id", "label", "value", "risk", "exclusive"}
 SOURCE_RE = re.compile(r"^([A-Z])(\d+)$")
@@ -207,7 +223,12 @@ def load(folder: Path) -> Flows:
         module_id = data.get("module")
         title = data.get("title")
         items = data.get("steps")
-        if not isinstance(module_id, str) or not isinstance(title, str) or not isinstance(items, list) or not items:
+        if (
+            not isinstance(module_id, str)
+            or not isinstance(title, str)
+            or not isinstance(items, list)
+            or not items
+        ):
             raise FlowError(f"{file}: needs `module`, `title` and a non-empty list of `steps`")
         ids = []
         for index, item in enumerate(items):
@@ -295,7 +316,7 @@ def _build_step(
     if kind == "number":
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (minimum, maximum)):
             raise fail("a number step needs numeric `min` and `max`")
-        if minimum > maximum:
+        if minimum > maximum:  # type: ignore[operator]  # both checked numeric just above
             raise fail("`min` is above `max`")
     max_length = item.get("max_length")
     if kind == "text" and not (isinstance(max_length, int) and 1 <= max_length <= 4000):
@@ -321,11 +342,26 @@ def _build_step(
         raise fail("a message has no choices and no `after`")
 
     return Step(
-        id=step_id, kind=kind, text=text, module=module, file=file,
-        topics=step_topics, sources=step_sources, choices=choices, branches=branches,
-        after=after, variants=variants, min=minimum, max=maximum, default=default,
-        unit=item.get("unit"), max_length=max_length, render=render,
-        risk_label=item.get("risk_label"), plan_field=item.get("plan_field"), sets=sets,
+        id=step_id,
+        kind=kind,
+        text=text,
+        module=module,
+        file=file,
+        topics=step_topics,
+        sources=step_sources,
+        choices=choices,
+        branches=branches,
+        after=after,
+        variants=variants,
+        min=minimum,
+        max=maximum,
+        default=default,
+        unit=item.get("unit"),
+        max_length=max_length,
+        render=render,
+        risk_label=item.get("risk_label"),
+        plan_field=item.get("plan_field"),
+        sets=sets,
     )
 
 
@@ -341,19 +377,26 @@ def _build_choices(item: dict[str, Any], kind: str, fail: Any) -> tuple[ChoiceSp
         return ()
     if not isinstance(raw, list) or len(raw) < 2:
         raise fail("a choice step needs at least two `choices`")
-    built = []
+    built: list[ChoiceSpec] = []
     for choice in raw:
         if not isinstance(choice, dict) or set(choice) - CHOICE_KEYS:
             raise fail(f"choice {choice!r}: fields are {', '.join(sorted(CHOICE_KEYS))}")
         cid, label = choice.get("id"), choice.get("label")
         if isinstance(cid, bool):
-            raise fail("a choice id is a boolean: quote \"yes\"/\"no\" in YAML")
+            raise fail('a choice id is a boolean: quote "yes"/"no" in YAML')
         if not isinstance(cid, str) or not isinstance(label, str):
             raise fail(f"choice {choice!r} needs a string `id` and `label`")
         if any(c.id == cid for c in built):
             raise fail(f"duplicate choice {cid!r}")
-        built.append(ChoiceSpec(cid, label, choice.get("value"), int(choice.get("risk", 0)),
-                                bool(choice.get("exclusive", False))))
+        built.append(
+            ChoiceSpec(
+                cid,
+                label,
+                choice.get("value"),
+                int(choice.get("risk", 0)),
+                bool(choice.get("exclusive", False)),
+            )
+        )
     return tuple(built)
 
 

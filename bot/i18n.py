@@ -7,9 +7,11 @@ Catalog msgids are stable keys (`plan_cadence.text`); the French and English tex
 from __future__ import annotations
 
 import gettext
+import math
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 DOMAIN = "messages"
+# Digits with at most the usual separators: no exponents, no "nan" or "inf".
+_PLAIN_NUMBER = re.compile(r"^-?[\d.,']{1,32}$")
 
 
 class _Blank(dict[str, Any]):
@@ -43,9 +47,9 @@ def normalise_language(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(localedir: str, language: str) -> gettext.GNUTranslations:
-    return gettext.translation(DOMAIN, localedir, languages=[language])  # type: ignore[return-value]
+    return gettext.translation(DOMAIN, localedir, languages=[language])
 
 
 class Translator:
@@ -87,8 +91,9 @@ class Translator:
 
     def parse_number(self, text: str) -> float | None:
         """Read a number typed by the owner, in their locale or the other common way."""
-        cleaned = text.strip().rstrip("%€$£hH ").strip().replace("\u202f", "").replace("\xa0", "")
-        if not cleaned:
+        cleaned = text.strip().rstrip("%€$£hH ").strip()
+        cleaned = cleaned.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+        if not _PLAIN_NUMBER.match(cleaned):
             return None
         for locale in (self.locale, Locale.parse("en") if self.language != "en" else Locale.parse("fr")):
             try:
@@ -103,4 +108,5 @@ class Translator:
 
 
 def _finite(value: Decimal) -> float | None:
-    return float(value) if value.is_finite() else None
+    number = float(value)
+    return number if math.isfinite(number) else None

@@ -39,7 +39,9 @@ def build_machine(flows: Flows) -> Machine:
         for branch in step.branches:
             when = branch.when
             machine.add_transition(
-                "next", step_id, branch.to,
+                "next",
+                step_id,
+                branch.to,
                 conditions=[lambda event, when=when: holds(when, event.model.answers)] if when else [],
             )
         if not step.branches or step.branches[-1].when:
@@ -52,4 +54,3 @@ def next_state(machine: Machine, state: str, answers: dict[str, Any]) -> str:
     cursor = Cursor(state, answers)
     machine.events["next"].trigger(cursor)
     return cursor.state
-

@@ -96,8 +96,9 @@ def format_answer(step: Step, value: Any, t: Translator, money_currency: str) ->
     return str(value)
 
 
-def render(flows: Flows, answers: dict[str, Any], t: Translator, completed_at: str | None,
-           now: datetime) -> str:
+def render(
+    flows: Flows, answers: dict[str, Any], t: Translator, completed_at: str | None, now: datetime
+) -> str:
     """The plan as text: one line per field, then the monthly cost and the review date."""
     money = currency(answers, flows)
     name = answers.get("business_name") or t.tr("plan.fallback_name")
@@ -109,7 +110,9 @@ def render(flows: Flows, answers: dict[str, Any], t: Translator, completed_at: s
         shown = format_answer(step, value, t, money) if value not in (None, []) else t.tr("plan.missing")
         lines.append(t.tr("plan.line", label=t.tr("plan." + str(step.plan_field)), value=shown))
     cost = monthly_cost(answers, flows)
-    cost_text = t.tr("plan.value.cost", cost=t.money(cost, money)) if cost is not None else t.tr("plan.missing")
+    cost_text = (
+        t.tr("plan.value.cost", cost=t.money(cost, money)) if cost is not None else t.tr("plan.missing")
+    )
     review = t.tr("plan.value.review", date=t.date(review_date(completed_at, now)))
     lines.append(t.tr("plan.line", label=t.tr("plan.cost"), value=cost_text))
     lines.append(t.tr("plan.line", label=t.tr("plan.review"), value=review))
@@ -121,7 +124,7 @@ def top_risks(flows: Flows, answers: dict[str, Any]) -> list[Step]:
     scored = []
     for index, step_id in enumerate(flows.order):
         step = flows.steps[step_id]
-        choice = step.choice(answers.get(step_id)) if step.risk_label else None
+        choice = step.choice(str(answers.get(step_id))) if step.risk_label else None
         if choice is not None and choice.risk > 0:
             scored.append((-choice.risk, index, step))
     return [step for _, _, step in sorted(scored, key=lambda s: (s[0], s[1]))[:TOP_RISKS]]

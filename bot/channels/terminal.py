@@ -27,8 +27,15 @@ def render(reply: Reply) -> str:
 class TerminalChat:
     """One owner's conversation on standard input and output."""
 
-    def __init__(self, engine: Engine, clock: Clock, user: str, language: str | None,
-                 stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        user: str,
+        language: str | None,
+        stdin: TextIO = sys.stdin,
+        stdout: TextIO = sys.stdout,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.owner_id = f"{CHANNEL}:{user}"
@@ -39,8 +46,7 @@ class TerminalChat:
 
     def send(self, text: str) -> list[Reply]:
         """Hand one line to the engine and print what it answers."""
-        event = InboundEvent.from_text(self.owner_id, CHANNEL, self.clock.now(), text,
-                                       language=self.language)
+        event = InboundEvent.from_text(self.owner_id, CHANNEL, self.clock.now(), text, language=self.language)
         replies = self.engine.handle(event)
         for reply in replies:
             print(render(reply), end="\n\n", file=self.stdout, flush=True)

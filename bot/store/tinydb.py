@@ -30,7 +30,7 @@ SUFFIX = ".json"
 MAX_OWNER_ID = 200
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """A TinyDB storage that replaces its file atomically on every write."""
 
     def __init__(self, path: str, fsync: bool = True) -> None:
@@ -86,6 +86,7 @@ class TinyDBStore(Store):
         self.fsync = fsync
         self._owners = folder / OWNERS_DIR
         self._owners.mkdir(parents=True, exist_ok=True)
+        self._dbs: dict[str, TinyDB] = {}
         self._lock_file = open(folder / ".lock", "a+b")  # noqa: SIM115 - held for the store's life
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -95,9 +96,12 @@ class TinyDBStore(Store):
                 f"another coach process is using {folder}; stop it first "
                 "(TinyDB has one writer; use PostgreSQL for several processes)"
             ) from None
-        self._meta = TinyDB(str(folder / "meta.json"), storage=AtomicJSONStorage, fsync=fsync)
-        self._check_schema()
-        self._dbs: dict[str, TinyDB] = {}
+        try:
+            self._meta = TinyDB(str(folder / "meta.json"), storage=AtomicJSONStorage, fsync=fsync)
+            self._check_schema()
+        except BaseException:
+            self.close()
+            raise
         for stale in self._owners.glob(".tmp-*"):  # left by a crash between write and replace
             stale.unlink(missing_ok=True)
 
@@ -158,7 +162,7 @@ class TinyDBStore(Store):
 
     def close(self) -> None:
         """Release the writer lock."""
-        self._dbs.clear()
+        self._dbs = {}
         if not self._lock_file.closed:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()

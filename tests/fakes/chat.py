@@ -12,8 +12,9 @@ from bot.events import InboundEvent, Reply
 class OwnerChat:
     """One owner talking to the engine directly, as any channel would."""
 
-    def __init__(self, engine: Engine, clock: FixedClock, owner_id: str = "test:ana",
-                 language: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, clock: FixedClock, owner_id: str = "test:ana", language: str | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.owner_id = owner_id
@@ -27,14 +28,24 @@ class OwnerChat:
 
     def say(self, text: str, event_id: str | None = None) -> list[Reply]:
         """Type a line (a command when it starts with /)."""
-        return self._send(InboundEvent.from_text(self.owner_id, "test", self.clock.now(), text,
-                                                 language=self.language, event_id=event_id))
+        return self._send(
+            InboundEvent.from_text(
+                self.owner_id, "test", self.clock.now(), text, language=self.language, event_id=event_id
+            )
+        )
 
     def tap(self, *choice_ids: str, step: str | None = None) -> list[Reply]:
         """Tap one or several options of the last question."""
-        return self._send(InboundEvent(self.owner_id, "test", self.clock.now(), choices=choice_ids,
-                                       step=step if step is not None else self.step,
-                                       language=self.language))
+        return self._send(
+            InboundEvent(
+                self.owner_id,
+                "test",
+                self.clock.now(),
+                choices=choice_ids,
+                step=step if step is not None else self.step,
+                language=self.language,
+            )
+        )
 
     @property
     def question(self) -> Reply:
@@ -51,6 +62,6 @@ class OwnerChat:
         """All the last replies' texts, joined."""
         return "\n\n".join(r.text for r in self.last)
 
-    def record(self):  # noqa: ANN201 - test helper
+    def record(self):
         """The owner's stored record."""
         return self.engine.store.get(self.owner_id)

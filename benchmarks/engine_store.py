@@ -1,0 +1,82 @@
+"""Messages per second through the engine and the TinyDB store, with 100 and 10,000 owners on file.
+
+    .venv/bin/python benchmarks/engine_store.py [--owners 100 10000] [--messages 5000]
+
+Each message is one answer from one owner picked at random among those on file, handled by the
+real engine with the real flows and catalogs, and written to the store before `handle` returns:
+the same work as a chat message. Reports messages per second with fsync on (the default) and
+off, and the cost of fsync per write. Runs on one core (one thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.events import InboundEvent
+from bot.store.tinydb import TinyDBStore
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def populate(store: TinyDBStore, owners: int) -> None:
+    """Put `owners` records on file, each at the business-name question."""
+    app = build_app(Settings(data_dir=store.folder), store=store)
+    for n in range(owners):
+        owner = f"bench:{n}"
+        app.engine.handle(InboundEvent.from_text(owner, "bench", NOW, "/start", language="fr"))
+        app.engine.handle(InboundEvent(owner, "bench", NOW, choices=("fr",)))
+
+
+def run(owners: int, messages: int, fsync: bool, seed: int = 1) -> float:
+    """Return messages per second for `messages` answers among `owners` owners."""
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
+        data = Path(folder) / "data"
+        store = TinyDBStore(data, fsync=False)
+        populate(store, owners)
+        store.close()
+        store = TinyDBStore(data, fsync=fsync)
+        app = build_app(Settings(data_dir=data, fsync=fsync), store=store)
+        rng = random.Random(seed)
+        # The business-name question accepts any text and /back returns to it: a steady loop of
+        # one answer (store write) and one command (store write) per owner.
+        texts = ["Boulangerie Dupain", "/back"]
+        started = time.perf_counter()
+        for n in range(messages):
+            owner = f"bench:{rng.randrange(owners)}"
+            app.engine.handle(InboundEvent.from_text(owner, "bench", NOW, texts[n % 2]))
+        elapsed = time.perf_counter() - started
+        app.close()
+        return messages / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--owners", type=int, nargs="+", default=[100, 10_000])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{'owners':>8} {'fsync':>6} {'msg/s (median of ' + str(args.repeat) + ')':>24}")
+    results: dict[tuple[int, bool], float] = {}
+    for owners in args.owners:
+        for fsync in (True, False):
+            rate = statistics.median(run(owners, args.messages, fsync, seed) for seed in range(args.repeat))
+            results[owners, fsync] = rate
+            print(f"{owners:>8} {('on' if fsync else 'off'):>6} {rate:>24,.0f}")
+    for owners in args.owners:
+        on, off = results[owners, True], results[owners, False]
+        print(f"fsync cost per write with {owners} owners: {1000 / on - 1000 / off:.3f} ms")
+    if len(args.owners) > 1:
+        small, large = results[args.owners[0], True], results[args.owners[-1], True]
+        print(f"{args.owners[0]} vs {args.owners[-1]} owners (fsync on): {small / large:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Both stores keep records alike; the TinyDB one survives crashes and refuses what it can't read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store.base import OwnerRecord, Store, StoreError
+from bot.store.memory import MemoryStore
+from bot.store.schema import SCHEMA_VERSION
+from bot.store.tinydb import TinyDBStore
+
+
+@pytest.fixture(params=["memory", "tinydb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    built: Store = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "data")
+    yield built
+    built.close()
+
+
+def _record(owner_id: str = "telegram:42") -> OwnerRecord:
+    return OwnerRecord(
+        owner_id,
+        "telegram",
+        "fr",
+        "market",
+        answers={"sector": "food", "n": 2.5},
+        history=["language", "business_name", "sector"],
+    )
+
+
+def test_a_record_comes_back_as_it_was_kept(store: Store) -> None:
+    store.put(_record())
+    assert store.get("telegram:42") == _record()
+
+
+def test_an_owner_never_seen_has_no_record(store: Store) -> None:
+    assert store.get("telegram:7") is None
+
+
+def test_a_record_is_replaced_whole(store: Store) -> None:
+    store.put(_record())
+    changed = _record()
+    changed.answers = {"sector": "retail"}
+    store.put(changed)
+    assert store.get("telegram:42").answers == {"sector": "retail"}
+
+
+def test_owners_are_listed_and_deleted(store: Store) -> None:
+    for owner in ("telegram:1", "slack:T1:U1", "terminal:élodie/../x"):
+        store.put(_record(owner))
+    assert sorted(store.owner_ids()) == sorted(["telegram:1", "slack:T1:U1", "terminal:élodie/../x"])
+    assert store.delete("slack:T1:U1") is True
+    assert store.delete("slack:T1:U1") is False
+    assert store.get("slack:T1:U1") is None
+
+
+def test_records_are_copies_not_shared_objects(store: Store) -> None:
+    record = _record()
+    store.put(record)
+    record.answers["sector"] = "changed after put"
+    assert store.get("telegram:42").answers["sector"] == "food"
+
+
+def test_owner_files_stay_inside_the_data_folder(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "data")
+    store.put(_record("terminal:../../etc/passwd"))
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all((tmp_path / "data") in p.parents for p in files)
+    store.close()
+
+
+def test_a_damaged_owner_file_is_named_and_others_are_unaffected(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "data")
+    store.put(_record("telegram:1"))
+    store.put(_record("telegram:2"))
+    damaged = next((tmp_path / "data" / "owners").glob("telegram%3A1.json"))
+    damaged.write_text('{"owner": {"1": {"owner_id": "tel')
+    with pytest.raises(StoreError, match=r"telegram%3A1.json is damaged"):
+        store.get("telegram:1")
+    assert store.get("telegram:2") == _record("telegram:2")
+    store.close()
+
+
+def test_a_second_process_on_the_same_folder_is_refused(tmp_path: Path) -> None:
+    first = TinyDBStore(tmp_path / "data")
+    with pytest.raises(StoreError, match="another coach process"):
+        TinyDBStore(tmp_path / "data")
+    first.close()
+    TinyDBStore(tmp_path / "data").close()
+
+
+def test_the_schema_version_is_stored_and_a_newer_one_is_refused(tmp_path: Path) -> None:
+    TinyDBStore(tmp_path / "data").close()
+    meta = json.loads((tmp_path / "data" / "meta.json").read_text())
+    assert meta["meta"]["1"]["schema"] == SCHEMA_VERSION
+    meta["meta"]["1"]["schema"] = SCHEMA_VERSION + 1
+    (tmp_path / "data" / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(StoreError, match="newer than this coach"):
+        TinyDBStore(tmp_path / "data")
+
+
+def test_a_record_from_a_newer_coach_is_refused(store: Store) -> None:
+    doc = _record().to_doc()
+    doc["v"] = SCHEMA_VERSION + 1
+    with pytest.raises(StoreError, match="newer than this coach"):
+        OwnerRecord.from_doc(doc)
+
+
+def test_an_owner_file_is_one_small_file_whatever_the_number_of_owners(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "data", fsync=False)
+    for n in range(300):
+        store.put(_record(f"telegram:{n}"))
+    sizes = {p.stat().st_size for p in (tmp_path / "data" / "owners").iterdir()}
+    assert max(sizes) < 1024
+    store.close()
+
+
+def test_temporary_files_left_by_a_crash_are_cleaned_at_open(tmp_path: Path) -> None:
+    TinyDBStore(tmp_path / "data").close()
+    leftover = tmp_path / "data" / "owners" / ".tmp-abc.json"
+    leftover.write_text('{"half')
+    store = TinyDBStore(tmp_path / "data")
+    assert not leftover.exists()
+    assert list(store.owner_ids()) == []
+    store.close()
