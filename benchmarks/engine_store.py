@@ -45,13 +45,15 @@ def run(owners: int, messages: int, fsync: bool, seed: int = 1) -> float:
         store = TinyDBStore(data, fsync=fsync)
         app = build_app(Settings(data_dir=data, fsync=fsync), store=store)
         rng = random.Random(seed)
-        # The business-name question accepts any text and /back returns to it: a steady loop of
-        # one answer (store write) and one command (store write) per owner.
-        texts = ["Boulangerie Dupain", "/back"]
+        # Each owner answers the business-name question (any text is accepted), then /back
+        # returns them to it: a steady loop in which every message is handled and written.
+        at_name = dict.fromkeys(range(owners), True)
         started = time.perf_counter()
-        for n in range(messages):
-            owner = f"bench:{rng.randrange(owners)}"
-            app.engine.handle(InboundEvent.from_text(owner, "bench", NOW, texts[n % 2]))
+        for _ in range(messages):
+            n = rng.randrange(owners)
+            text = "Boulangerie Dupain" if at_name[n] else "/back"
+            at_name[n] = not at_name[n]
+            app.engine.handle(InboundEvent.from_text(f"bench:{n}", "bench", NOW, text))
         elapsed = time.perf_counter() - started
         app.close()
         return messages / elapsed

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.flows import Step
@@ -33,6 +34,7 @@ def sanitise_text(text: str) -> str:
     return " ".join(kept.split())
 
 
+@lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", sanitise_text(text).casefold())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -25,7 +25,7 @@ from bot.store.base import OwnerRecord, Store, StoreError
 log = logging.getLogger(__name__)
 
 RESTART, LANGUAGE, PLAN_EDIT = "restart", "language", "plan_edit"
-"""Prompts outside the flows that wait for a choice (kept in `OwnerRecord.pending`)."""
+"""Prompts outside the flows that wait for a choice (kept in `OwnerRecord.prompt`)."""
 
 
 class Engine:
@@ -106,11 +106,11 @@ class _Turn:
         meta = [c for c in self.event.choices if ":" in c]
         if meta:
             return self.meta_choice(meta[0])
-        if self.record.pending:
-            matched = self.match_pending()
+        if self.record.prompt:
+            matched = self.match_prompt()
             if matched is not None:
                 return self.meta_choice(matched)
-            self.record.pending = None
+            self.record.prompt = None
         if self.record.state == DONE:
             return [Reply(self.t.tr("done.idle"))]
         return self.answer(self.flows.steps[self.record.state])
@@ -122,7 +122,7 @@ class _Turn:
     # --- commands -------------------------------------------------------------------------
 
     def command(self, name: str, args: str) -> list[Reply]:
-        self.record.pending = None
+        self.record.prompt = None
         if name not in COMMANDS:
             shown = sanitise_text(name)[:32]
             return [Reply(self.t.tr("input.unknown_command", command="/" + shown)), *self.ask_current()]
@@ -179,7 +179,7 @@ class _Turn:
         return [Reply(self.t.tr("skip.default", value=shown)), *self.advance(step, show_after=True)]
 
     def cmd_restart(self, args: str) -> list[Reply]:
-        self.record.pending = RESTART
+        self.record.prompt = RESTART
         return [
             Reply(
                 self.t.tr("restart.confirm"),
@@ -195,7 +195,7 @@ class _Turn:
         wanted = normalise_language(args)
         if wanted:
             return self.switch_language(wanted)
-        self.record.pending = LANGUAGE
+        self.record.prompt = LANGUAGE
         step = self.flows.steps.get("language")
         question = self.t.tr(step.text) if step else ""
         return [
@@ -211,7 +211,7 @@ class _Turn:
         text = plan.render(self.flows, answers, self.t, self._completed_at(), self.now)
         if self.record.state != DONE:
             return [Reply(self.t.tr("plan.not_finished") + "\n\n" + text), *self.ask_current()]
-        self.record.pending = PLAN_EDIT
+        self.record.prompt = PLAN_EDIT
         choices = tuple(
             Choice("edit:" + step.id, self.t.tr("plan." + str(step.plan_field)))
             for step in self.flows.plan_steps()
@@ -220,38 +220,38 @@ class _Turn:
 
     # --- prompts outside the flows ---------------------------------------------------------
 
-    def pending_choices(self) -> list[tuple[str, list[str]]]:
-        """The pending prompt's choice ids with every label they are known by."""
-        pending = self.record.pending
+    def prompt_choices(self) -> list[tuple[str, list[str]]]:
+        """The waiting prompt's choice ids with every label they are known by."""
+        prompt = self.record.prompt
         translators = self.engine.translators.values()
-        if pending == RESTART:
+        if prompt == RESTART:
             return [
                 ("restart:" + c, [t.tr("restart." + c) for t in translators] + [c]) for c in ("yes", "no")
             ]
-        if pending == LANGUAGE:
+        if prompt == LANGUAGE:
             return [
                 ("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang])
                 for lang in LANGUAGES
             ]
-        if pending == PLAN_EDIT:
+        if prompt == PLAN_EDIT:
             return [
                 ("edit:" + s.id, [t.tr("plan." + str(s.plan_field)) for t in translators])
                 for s in self.flows.plan_steps()
             ]
         return []
 
-    def match_pending(self) -> str | None:
-        options = self.pending_choices()
+    def match_prompt(self) -> str | None:
+        options = self.prompt_choices()
         text = self.event.text or ""
         index = match_choice(text, [labels for _, labels in options])
         return options[index][0] if index is not None else None
 
     def meta_choice(self, choice: str) -> list[Reply]:
         kind, _, value = choice.partition(":")
-        pending, self.record.pending = self.record.pending, None
+        prompt, self.record.prompt = self.record.prompt, None
         if kind == "lang" and value in LANGUAGES:
             return self.switch_language(value)
-        if kind == "restart" and pending == RESTART:
+        if kind == "restart" and prompt == RESTART:
             if value == "yes":
                 return self.restart()
             return [Reply(self.t.tr("restart.cancelled")), *self.ask_current()]
@@ -368,6 +368,8 @@ class _Turn:
         return step.text
 
     def fill(self, key: str) -> str:
+        if not self.t.has_placeholders(key):
+            return self.t.tr(key)
         values = plan.placeholders(self.flows, self.record.answers, self.t, self._completed_at(), self.now)
         return self.t.tr(key, **values)
 

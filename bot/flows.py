@@ -47,6 +47,9 @@ SOURCE_RE = re.compile(r"^([A-Z])(\d+)$")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
+
 class FlowError(ValueError):
     """A flow file is not valid; the message names the file and the step."""
 
@@ -256,7 +259,7 @@ def load(folder: Path) -> Flows:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise FlowError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

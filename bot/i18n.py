@@ -67,6 +67,10 @@ class Translator:
         text = self._catalog.gettext(key)
         return text.format_map(_Blank(values)) if "{" in text else text
 
+    def has_placeholders(self, key: str) -> bool:
+        """Whether the text for `key` quotes any `{value}`."""
+        return "{" in self._catalog.gettext(key)
+
     def has(self, key: str) -> bool:
         """Whether the catalog holds a translation for `key`."""
         return self._catalog.gettext(key) != key

@@ -6,7 +6,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.store.schema import SCHEMA_VERSION, migrate
@@ -29,7 +29,7 @@ class OwnerRecord:
     state: str
     answers: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
-    pending: str | None = None
+    prompt: str | None = None
     editing: bool = False
     seen_events: list[str] = field(default_factory=list)
     completed_at: str | None = None
@@ -38,7 +38,11 @@ class OwnerRecord:
 
     def to_doc(self) -> dict[str, Any]:
         """The record as a JSON-ready document, with its schema version."""
-        return {"v": SCHEMA_VERSION, **asdict(self)}
+        doc = {"v": SCHEMA_VERSION, **vars(self)}
+        # Copy the containers so that a store never shares lists with a live record.
+        doc["answers"] = {k: list(v) if isinstance(v, list) else v for k, v in self.answers.items()}
+        doc["history"], doc["seen_events"] = list(self.history), list(self.seen_events)
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> OwnerRecord:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from bot.store.schema import SCHEMA_VERSION
 
 OWNERS_DIR = "owners"
 SUFFIX = ".json"
+TMP_PREFIX = ".tmp-"
 MAX_OWNER_ID = 200
 
 
@@ -54,20 +54,20 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, Any]) -> None:
         """Write `data` to a temporary file, then swap it in."""
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        folder = self._path.parent
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=SUFFIX)
+        # One writer process and a lock per owner: a fixed temporary name per file is safe.
+        tmp = self._path.with_name(TMP_PREFIX + self._path.name)
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with open(tmp, "wb") as handle:
                 handle.write(payload)
                 if self._fsync:
                     handle.flush()
                     os.fsync(handle.fileno())
             os.replace(tmp, self._path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         if self._fsync:
-            dir_fd = os.open(folder, os.O_RDONLY)
+            dir_fd = os.open(self._path.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
@@ -102,7 +102,7 @@ class TinyDBStore(Store):
         except BaseException:
             self.close()
             raise
-        for stale in self._owners.glob(".tmp-*"):  # left by a crash between write and replace
+        for stale in self._owners.glob(TMP_PREFIX + "*"):  # left by a crash between write and replace
             stale.unlink(missing_ok=True)
 
     def _check_schema(self) -> None:
@@ -157,7 +157,7 @@ class TinyDBStore(Store):
     def owner_ids(self) -> Iterator[str]:
         """Yield every owner id on file."""
         for path in self._owners.glob("*" + SUFFIX):
-            if not path.name.startswith(".tmp-"):
+            if not path.name.startswith(TMP_PREFIX):
                 yield unquote(path.name[: -len(SUFFIX)])
 
     def close(self) -> None:
