@@ -1,4 +1,4 @@
-"""The `coach` command: `coach chat` talks to the coach in the terminal; `coach diagram` draws it."""
+"""The `coach` command: `chat` in the terminal, `nudges` to send reminders, `diagram` of the flows."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import sys
+from datetime import datetime
 
 from bot.app import build_app
 from bot.config import ConfigError, Settings
@@ -21,6 +22,16 @@ def _default_user() -> str:
         return "local"
 
 
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the offset too, e.g. 2026-12-07T09:00:00+01:00")
+    return moment
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     root = argparse.ArgumentParser(
@@ -30,6 +41,13 @@ def parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with the coach in this terminal")
     chat.add_argument("--user", default=_default_user(), help="who you are (your progress is kept under it)")
     chat.add_argument("--lang", choices=LANGUAGES, help="language to start in (default: French)")
+    nudges = commands.add_parser("nudges", help="claim due reminders and deliver them (runs until stopped)")
+    nudges.add_argument("--once", action="store_true", help="one sweep, then exit (for cron)")
+    nudges.add_argument(
+        "--at", type=_moment, help="pretend it is this time (ISO 8601 with offset); implies --once"
+    )
+    nudges.add_argument("--dry-run", action="store_true", help="list what would be sent, change nothing")
+    nudges.add_argument("--interval", type=float, default=60.0, help="seconds between sweeps (default 60)")
     commands.add_parser("diagram", help="print docs/flows.md (the flows as a Mermaid diagram)")
     return root
 
@@ -55,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"coach: {exc}", file=sys.stderr)
         return 2
     try:
+        if args.command == "nudges":
+            from bot.nudges.loop import run_nudges
+
+            return run_nudges(
+                app,
+                once=args.once or args.at is not None,
+                at=args.at,
+                dry_run=args.dry_run,
+                interval=args.interval,
+            )
         from bot.channels.terminal import TerminalChat
 
         return TerminalChat(app.engine, app.clock, args.user, args.lang).run()

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import plan
+from bot import owner_settings, plan, tracking
 from bot.answers import Invalid, match_choice, parse_answer, sanitise_text
 from bot.conditions import holds
 from bot.events import COMMANDS, Choice, InboundEvent, Reply
 from bot.flows import DONE, Flows, Step
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine, next_state
+from bot.nudges import rules
 from bot.store.base import OwnerRecord, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,11 @@ class Engine:
                 # Nothing is saved: the record stays as it was before this event.
                 log.exception("owner %s: failed to handle an event", event.owner_id)
                 return [Reply(self.translators[record.language].tr("error.internal"))]
+            record.nudges["unanswered"] = 0  # any word from the owner is a reaction
+            record.active = True
             record.updated_at = event.at.isoformat()
+            upcoming = rules.next_check(record, self.flows, event.at)
+            record.next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
             self.store.put(record)
             return replies
 
@@ -143,7 +148,7 @@ class _Turn:
     def cmd_progress(self, args: str) -> list[Reply]:
         state = self.record.state
         if state == DONE:
-            return [Reply(self.t.tr("progress.done"))]
+            return [Reply(tracking.week_view(self.record, self.flows, self.t, self.now))]
         module = self.flows.module_of(state)
         counted = self.flows.modules[1:]
         step_no, total = module.step_ids.index(state) + 1, len(module.step_ids)
@@ -218,6 +223,67 @@ class _Turn:
         )
         return [Reply(text), Reply(self.t.tr("plan.edit_prompt"), choices=choices, step="@" + PLAN_EDIT)]
 
+    # --- tracking and reminders --------------------------------------------------------------
+
+    def cmd_posted(self, args: str) -> list[Reply]:
+        parsed = tracking.parse_posted(args, self.flows, self.all_translators)
+        if parsed is None:
+            return [Reply(self.t.tr("track.usage_posted")), *self.ask_current()]
+        network, promo = parsed
+        tracking.log_post(self.record, self.now, network, promo)
+        details = [tracking.network_label(self.flows, network, self.t)] if network else []
+        details += [self.t.tr("track.promo")] if promo else []
+        text = self.t.tr("track.posted", details=f" ({', '.join(details)})" if details else "")
+        return [
+            Reply(text + "\n\n" + tracking.week_view(self.record, self.flows, self.t, self.now)),
+            *self.ask_current(),
+        ]
+
+    def cmd_pending(self, args: str) -> list[Reply]:
+        count = self.t.parse_number(args) if args.strip() else None
+        if count is None or not float(count).is_integer() or not 0 <= count <= tracking.MAX_WAITING:
+            return [Reply(self.t.tr("track.usage_pending")), *self.ask_current()]
+        tracking.set_waiting(self.record, int(count), self.now)
+        key = "track.pending" if count else "track.pending_none"
+        return [Reply(self.t.tr(key, count=self.t.number(count))), *self.ask_current()]
+
+    def cmd_replied(self, args: str) -> list[Reply]:
+        waiting = int(self.record.waiting.get("count", 0))
+        answered = self.t.parse_number(args) if args.strip() else waiting
+        if answered is None or not float(answered).is_integer() or answered < 0:
+            return [Reply(self.t.tr("track.usage_replied")), *self.ask_current()]
+        left = max(0, waiting - int(answered))
+        tracking.set_waiting(self.record, left, self.now)
+        text = (
+            self.t.tr("track.replied", count=self.t.number(left)) if left else self.t.tr("track.replied_all")
+        )
+        return [Reply(text), *self.ask_current()]
+
+    def cmd_settings(self, args: str) -> list[Reply]:
+        if not args.strip():
+            return owner_settings.show(self.record, self.t)
+        text = owner_settings.change(self.record, args, self.t, self.all_translators, self.now)
+        return [Reply(text), *self.ask_current()]
+
+    def checkin(self, value: str) -> list[Reply]:
+        question, _, answer = value.partition(":")
+        if question == "posted" and answer in ("yes", "no"):
+            if answer == "yes":
+                tracking.log_post(self.record, self.now, None, False)
+        elif question == "waiting" and answer in tracking.WAITING_BUCKETS:
+            low, high = tracking.WAITING_BUCKETS[answer]
+            current = int(self.record.waiting.get("count", 0))
+            tracking.set_waiting(self.record, min(max(current, low), high), self.now)
+        elif question == "replied" and answer == "all":
+            tracking.set_waiting(self.record, 0, self.now)
+        else:
+            return [Reply(self.t.tr("input.stale_choice")), *self.ask_current()]
+        return [Reply(self.t.tr("checkin.thanks")), *self.ask_current()]
+
+    @property
+    def all_translators(self) -> list[Translator]:
+        return list(self.engine.translators.values())
+
     # --- prompts outside the flows ---------------------------------------------------------
 
     def prompt_choices(self) -> list[tuple[str, list[str]]]:
@@ -251,6 +317,10 @@ class _Turn:
         prompt, self.record.prompt = self.record.prompt, None
         if kind == "lang" and value in LANGUAGES:
             return self.switch_language(value)
+        if kind == "checkin":
+            return self.checkin(value)
+        if kind == "settings" and value in owner_settings.ONE_TAP:
+            return [Reply(owner_settings.switch(self.record, value, self.t)), *self.ask_current()]
         if kind == "restart" and prompt == RESTART:
             if value == "yes":
                 return self.restart()

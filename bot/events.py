@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-COMMANDS = ("start", "help", "plan", "progress", "back", "skip", "restart", "language")
+COMMANDS = (
+    "start",
+    "help",
+    "plan",
+    "progress",
+    "back",
+    "skip",
+    "restart",
+    "language",
+    "posted",
+    "pending",
+    "replied",
+    "settings",
+)
+"""Every command, the same words on every channel."""
 
 
 @dataclass(frozen=True)
@@ -61,3 +76,24 @@ class Reply:
     def asks(self) -> bool:
         """Whether this reply offers choices."""
         return bool(self.choices)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The reply as JSON-ready data, to keep in an outbox."""
+        return {
+            "text": self.text,
+            "choices": [[c.id, c.label] for c in self.choices],
+            "multiple": self.multiple,
+            "step": self.step,
+            "done_label": self.done_label,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        """Rebuild a reply kept by `to_dict`."""
+        return cls(
+            data["text"],
+            tuple(Choice(i, label) for i, label in data.get("choices", [])),
+            bool(data.get("multiple")),
+            data.get("step"),
+            data.get("done_label"),
+        )

@@ -2,6 +2,7 @@
 
 Interactive on a terminal (numbered choices, a prompt); otherwise one answer per line from
 standard input, each echoed after `> ` so a transcript reads like the chat, ending at end of input.
+Reminders due for the owner are shown after each exchange (the terminal is their channel).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TextIO
 from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
+from bot.nudges.runner import NudgeRunner
 
 CHANNEL = "terminal"
 
@@ -37,6 +39,7 @@ class TerminalChat:
         stdout: TextIO = sys.stdout,
     ) -> None:
         self.engine = engine
+        self.nudges = NudgeRunner(engine)
         self.clock = clock
         self.owner_id = f"{CHANNEL}:{user}"
         self.language = language
@@ -50,7 +53,18 @@ class TerminalChat:
         replies = self.engine.handle(event)
         for reply in replies:
             print(render(reply), end="\n\n", file=self.stdout, flush=True)
+        self.show_nudges()
         return replies
+
+    def show_nudges(self) -> None:
+        """Print the reminders due for this owner: the terminal delivers them when it is open."""
+        self.nudges.claim(self.owner_id, self.clock.now())
+        waiting = self.nudges.take_outbox(self.owner_id)
+        if waiting:
+            t = self.engine.translators[self._language()]
+            print(t.tr("terminal.nudges"), end="\n\n", file=self.stdout)
+            for reply in waiting:
+                print(render(reply), end="\n\n", file=self.stdout, flush=True)
 
     def lines(self) -> Iterable[str]:
         """The owner's lines, from a prompt or from the piped input."""

@@ -21,7 +21,13 @@ class StoreError(RuntimeError):
 
 @dataclass
 class OwnerRecord:
-    """Everything kept about one owner: where they are and what they answered."""
+    """Everything kept about one owner: where they are, what they answered, how they are doing.
+
+    `posts` and `waiting` are what the owner logged since their plan (posts published, replies
+    owed); `prefs` their reminder settings; `nudges` what was sent per kind and period;
+    `outbox` the messages claimed but not yet delivered; `next_check_at` when the nudge runner
+    should look at this owner again.
+    """
 
     owner_id: str
     channel: str
@@ -33,16 +39,19 @@ class OwnerRecord:
     editing: bool = False
     seen_events: list[str] = field(default_factory=list)
     completed_at: str | None = None
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    waiting: dict[str, Any] = field(default_factory=dict)
+    prefs: dict[str, Any] = field(default_factory=dict)
+    nudges: dict[str, Any] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    active: bool = True
+    next_check_at: str | None = None
     created_at: str = ""
     updated_at: str = ""
 
     def to_doc(self) -> dict[str, Any]:
         """The record as a JSON-ready document, with its schema version."""
-        doc = {"v": SCHEMA_VERSION, **vars(self)}
-        # Copy the containers so that a store never shares lists with a live record.
-        doc["answers"] = {k: list(v) if isinstance(v, list) else v for k, v in self.answers.items()}
-        doc["history"], doc["seen_events"] = list(self.history), list(self.seen_events)
-        return doc
+        return {"v": SCHEMA_VERSION, **vars(self)}
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> OwnerRecord:
@@ -96,6 +105,21 @@ class Store(ABC):
     @abstractmethod
     def owner_ids(self) -> Iterator[str]:
         """Yield the id of every owner on file."""
+
+    def due_owners(self, now: str) -> list[str]:
+        """Owners the nudge runner should look at: next check passed, or messages to deliver.
+
+        `now` is an ISO-8601 UTC time. This default reads every record; stores keep an index.
+        """
+        found = []
+        for owner_id in self.owner_ids():
+            try:
+                record = self.get(owner_id)
+            except StoreError:
+                continue
+            if record and (record.outbox or (record.next_check_at and record.next_check_at <= now)):
+                found.append(owner_id)
+        return found
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release files or connections."""

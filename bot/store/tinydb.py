@@ -87,6 +87,7 @@ class TinyDBStore(Store):
         self._owners = folder / OWNERS_DIR
         self._owners.mkdir(parents=True, exist_ok=True)
         self._dbs: dict[str, TinyDB] = {}
+        self._index: dict[str, tuple[str | None, bool]] | None = None
         self._lock_file = open(folder / ".lock", "a+b")  # noqa: SIM115 - held for the store's life
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -144,10 +145,14 @@ class TinyDBStore(Store):
         # The file holds this one record, so it is written whole: TinyDB's upsert would first
         # read and parse the old file for nothing.
         self._db(record.owner_id).storage.write({"owner": {"1": record.to_doc()}})
+        if self._index is not None:
+            self._index[record.owner_id] = (record.next_check_at, bool(record.outbox))
 
     def delete(self, owner_id: str) -> bool:
         """Remove the owner's file."""
         self._dbs.pop(owner_id, None)
+        if self._index is not None:
+            self._index.pop(owner_id, None)
         try:
             self._path(owner_id).unlink()
         except FileNotFoundError:
@@ -159,6 +164,24 @@ class TinyDBStore(Store):
         for path in self._owners.glob("*" + SUFFIX):
             if not path.name.startswith(TMP_PREFIX):
                 yield unquote(path.name[: -len(SUFFIX)])
+
+    def due_owners(self, now: str) -> list[str]:
+        """Owners to look at, from an index read once and then kept up to date by `put`."""
+        if self._index is None:
+            index = {}
+            for owner_id in self.owner_ids():
+                try:
+                    record = self.get(owner_id)
+                except StoreError:
+                    continue  # a damaged file is reported when its owner writes; nudges skip it
+                if record is not None:
+                    index[owner_id] = (record.next_check_at, bool(record.outbox))
+            self._index = index
+        return [
+            owner_id
+            for owner_id, (upcoming, has_outbox) in self._index.items()
+            if has_outbox or (upcoming is not None and upcoming <= now)
+        ]
 
     def close(self) -> None:
         """Release the writer lock."""

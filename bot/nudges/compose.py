@@ -1,0 +1,104 @@
+"""What a nudge says: short texts in the owner's language, each citing the topic behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.events import Choice, Reply
+from bot.flows import Flows, Step
+from bot.i18n import Translator
+from bot.nudges.rules import CADENCE, PAUSED, REPLIES, WEEKLY, last_post_at, targets
+from bot.plan import top_risks
+from bot.store.base import OwnerRecord
+from bot.tracking import week_view
+
+TIP_REST = timedelta(weeks=8)
+"""A topic given as tip of the week is not given again for this long."""
+
+
+def checkin_questions(t: Translator) -> list[Reply]:
+    """The one-tap check-in: posted since last time? comments waiting?"""
+    return [
+        Reply(
+            t.tr("checkin.posted"),
+            choices=(
+                Choice("checkin:posted:yes", t.tr("checkin.posted.yes")),
+                Choice("checkin:posted:no", t.tr("checkin.posted.no")),
+            ),
+            step="@checkin",
+        ),
+        Reply(
+            t.tr("checkin.waiting"),
+            choices=tuple(
+                Choice("checkin:waiting:" + bucket, t.tr("checkin.waiting." + bucket))
+                for bucket in ("none", "few", "many")
+            ),
+            step="@checkin",
+        ),
+    ]
+
+
+def _cite(flows: Flows, t: Translator, topic: str) -> str:
+    source = flows.sources[flows.topics[topic]["source"][0]]
+    return t.tr("source.cite", title=source.title, author=t.tr(source.author))
+
+
+def _topic_step(flows: Flows, topic: str) -> Step | None:
+    return next((s for s in (flows.steps[i] for i in flows.order) if topic in s.topics and s.after), None)
+
+
+def pick_tip(record: OwnerRecord, flows: Flows, now: datetime) -> str | None:
+    """A topic not given lately: the owner's self-check risks first, then the least recent."""
+    shown = record.nudges.get("tips", {})
+    risky = [t for step in top_risks(flows, record.answers) for t in step.topics]
+    ordered = risky + [t for t in flows.topics if t not in risky]
+    fresh = [t for t in ordered if t not in shown or now - datetime.fromisoformat(shown[t]) >= TIP_REST]
+    candidates = [
+        t for t in (fresh or sorted(ordered, key=lambda t: shown.get(t, ""))) if _topic_step(flows, t)
+    ]
+    return candidates[0] if candidates else None
+
+
+def tip_text(flows: Flows, topic: str, t: Translator) -> str:
+    """The lesson of a topic: the teaching reply of the step that carries it."""
+    step = _topic_step(flows, topic)
+    assert step is not None
+    teaching = next((v for v in step.after if v.when), step.after[0])
+    return t.tr(teaching.text)
+
+
+def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> list[Reply]:
+    """The messages of one nudge; the weekly one also notes which tip it gave."""
+    cadence, _ = targets(flows, record)
+    if kind == CADENCE:
+        last = last_post_at(record) or now
+        text = t.tr("nudge.cadence", days=t.number((now - last).days), cadence=t.number(cadence or 0))
+        return [Reply(text + "\n\n" + _cite(flows, t, "irregular_posting")), checkin_questions(t)[0]]
+    if kind == REPLIES:
+        text = t.tr("nudge.replies", count=t.number(record.waiting.get("count", 0)))
+        return [
+            Reply(
+                text + "\n\n" + _cite(flows, t, "unanswered_users"),
+                choices=(Choice("checkin:replied:all", t.tr("checkin.replied.all")),),
+                step="@checkin",
+            )
+        ]
+    if kind == WEEKLY:
+        name = record.answers.get("business_name") or t.tr("plan.fallback_name")
+        replies = [Reply(t.tr("nudge.weekly", name=name) + "\n\n" + week_view(record, flows, t, now))]
+        topic = pick_tip(record, flows, now)
+        if topic:
+            record.nudges.setdefault("tips", {})[topic] = now.isoformat()
+            replies.append(
+                Reply(t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t) + "\n\n" + _cite(flows, t, topic))
+            )
+        return [*replies, *checkin_questions(t)]
+    if kind == PAUSED:
+        return [
+            Reply(
+                t.tr("nudge.paused"),
+                choices=(Choice("settings:resume", t.tr("settings.button.resume")),),
+                step="@settings",
+            )
+        ]
+    raise ValueError(f"unknown nudge kind {kind!r}")

@@ -1,0 +1,56 @@
+"""`coach nudges`: sweep for due reminders on a schedule (or once), and deliver them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TextIO
+
+from bot.app import App
+from bot.nudges.runner import Claimed, NudgeRunner
+from bot.outbox import Limits, Outbox, Sender
+
+log = logging.getLogger(__name__)
+
+
+def describe(claimed: Claimed, at: datetime) -> str:
+    """One line for a claimed nudge: when, who, what, and its first words."""
+    first = claimed.replies[0].text.splitlines()[0] if claimed.replies else ""
+    return f"{at.isoformat()}  {claimed.owner_id}  {claimed.kind}  {claimed.period}  {first[:80]}"
+
+
+def run_nudges(
+    app: App,
+    once: bool,
+    at: datetime | None,
+    dry_run: bool,
+    interval: float,
+    senders: Mapping[str, Sender] | None = None,
+    limits: Mapping[str, Limits] | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Sweep, claim and deliver, once or every `interval` seconds until interrupted.
+
+    Owners of channels without a sender here (the terminal) get their messages when they next
+    open their channel.
+    """
+    runner = NudgeRunner(app.engine)
+    senders = senders or {}
+    outbox = Outbox(app.store, senders, limits or {channel: Limits() for channel in senders})
+    try:
+        while True:
+            now = at or app.clock.now()
+            claimed = runner.sweep(now, dry_run=dry_run)
+            for item in claimed:
+                print(describe(item, now), file=out, flush=True)
+            if not dry_run and senders:
+                sent = asyncio.run(outbox.deliver_all(app.store.due_owners(now.astimezone(UTC).isoformat())))
+                log.info("nudges: %d claimed, %d messages delivered", len(claimed), sent)
+            if once:
+                return 0
+            asyncio.run(asyncio.sleep(interval))
+    except KeyboardInterrupt:
+        return 0

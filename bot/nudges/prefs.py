@@ -1,0 +1,135 @@
+"""An owner's reminder settings, with defaults, and the local-time arithmetic they need.
+
+Local times are built with `zoneinfo`, so a weekly check-in at 09:00 stays at 09:00 local across
+daylight-saving changes, and quiet hours may span midnight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+DEFAULT_TIMEZONES = {"fr": "Europe/Paris", "en": "Europe/London"}
+DEFAULTS: dict[str, Any] = {
+    "checkin_day": 0,  # Monday
+    "checkin_time": "09:00",
+    "quiet_start": "20:00",
+    "quiet_end": "08:00",
+    "paused": False,
+    "auto_paused": False,
+    "holiday_until": None,
+    "stopped": False,
+}
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def find_timezone(name: str) -> str | None:
+    """The IANA zone named `name` (case-insensitive), or None when there is no such zone."""
+    wanted = name.strip().replace(" ", "_").casefold()
+    return next((zone for zone in _zones() if zone.casefold() == wanted), None)
+
+
+def parse_clock(text: str) -> time | None:
+    """Read `9:00`, `09h30`, `21h` or `21` as a time of day."""
+    cleaned = text.strip().lower().replace("h", ":").rstrip(":")
+    hours, _, minutes = cleaned.partition(":")
+    if not hours.isdigit() or (minutes and not minutes.isdigit()):
+        return None
+    h, m = int(hours), int(minutes or 0)
+    return time(h, m) if 0 <= h < 24 and 0 <= m < 60 else None
+
+
+@dataclass(frozen=True)
+class Prefs:
+    """The reminder settings of one owner, defaults filled in."""
+
+    zone: ZoneInfo
+    checkin_day: int
+    checkin_time: time
+    quiet_start: time
+    quiet_end: time
+    paused: bool
+    auto_paused: bool
+    holiday_until: date | None
+    stopped: bool
+
+    @classmethod
+    def of(cls, stored: dict[str, Any], language: str) -> Prefs:
+        """Read stored settings, falling back to the defaults (time zone from the language)."""
+        values = {**DEFAULTS, **stored}
+        zone_name = values.get("timezone") or DEFAULT_TIMEZONES.get(language, "Europe/Paris")
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo(DEFAULT_TIMEZONES.get(language, "Europe/Paris"))
+        holiday = values.get("holiday_until")
+        return cls(
+            zone=zone,
+            checkin_day=int(values["checkin_day"]),
+            checkin_time=parse_clock(values["checkin_time"]) or time(9),
+            quiet_start=parse_clock(values["quiet_start"]) or time(20),
+            quiet_end=parse_clock(values["quiet_end"]) or time(8),
+            paused=bool(values["paused"]),
+            auto_paused=bool(values["auto_paused"]),
+            holiday_until=date.fromisoformat(holiday) if holiday else None,
+            stopped=bool(values["stopped"]),
+        )
+
+    @property
+    def reminders_on(self) -> bool:
+        """Whether reminders may be sent at all (not stopped, not paused)."""
+        return not (self.stopped or self.paused or self.auto_paused)
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` on the owner's wall clock."""
+        return moment.astimezone(self.zone)
+
+    def at_local(self, day: date, clock: time) -> datetime:
+        """The UTC instant of `clock` on `day`, owner's time (a time skipped by DST moves on)."""
+        wall = datetime.combine(day, clock, tzinfo=self.zone)
+        # A wall time inside a spring-forward gap does not exist: round-trip it to a real one.
+        return wall.astimezone(UTC).astimezone(self.zone).astimezone(UTC)
+
+    def in_quiet_hours(self, moment: datetime) -> bool:
+        """Whether `moment` falls in the owner's quiet hours (which may span midnight)."""
+        now = self.local(moment).time()
+        start, end = self.quiet_start, self.quiet_end
+        if start == end:
+            return False
+        return start <= now < end if start < end else now >= start or now < end
+
+    def quiet_end_after(self, moment: datetime) -> datetime:
+        """The first end of quiet hours after `moment`, in UTC."""
+        day = self.local(moment).date()
+        for offset in range(3):
+            candidate = self.at_local(day + timedelta(days=offset), self.quiet_end)
+            if candidate > moment:
+                return candidate
+        raise AssertionError("unreachable: quiet hours end every day")
+
+    def holiday_end(self) -> datetime | None:
+        """The UTC instant the holiday ends (midnight after its last day, owner's time)."""
+        if self.holiday_until is None:
+            return None
+        return self.at_local(self.holiday_until + timedelta(days=1), time(0))
+
+    def latest_checkin(self, moment: datetime) -> datetime:
+        """The most recent weekly check-in time at or before `moment`, in UTC."""
+        today = self.local(moment).date()
+        back = (today.weekday() - self.checkin_day) % 7
+        candidate = self.at_local(today - timedelta(days=back), self.checkin_time)
+        if candidate > moment:
+            candidate = self.at_local(today - timedelta(days=back + 7), self.checkin_time)
+        return candidate
+
+    def week_key(self, moment: datetime) -> str:
+        """The owner's local ISO week of `moment`, e.g. `2026-W49`."""
+        year, week, _ = self.local(moment).isocalendar()
+        return f"{year}-W{week:02d}"

@@ -1,0 +1,102 @@
+"""The nudge runner: claims what is due into each owner's outbox, once, under the owner's lock.
+
+Claiming and queueing are one write of the owner's record (the period is marked sent and the
+messages are put in the outbox together), so a nudge is never claimed twice, by one runner or
+two, and a claimed nudge is never lost: it waits in the outbox until a channel delivers it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.engine import Engine
+from bot.events import Reply
+from bot.nudges import rules
+from bot.nudges.compose import compose
+from bot.store.base import OwnerRecord, StoreError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One nudge claimed for one owner."""
+
+    owner_id: str
+    kind: str
+    period: str
+    replies: tuple[Reply, ...]
+
+
+class NudgeRunner:
+    """Looks at the owners whose next check has come and claims their due nudges."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.flows = engine.flows
+
+    def sweep(self, now: datetime, dry_run: bool = False) -> list[Claimed]:
+        """Claim every due nudge at `now` (with `dry_run`, only say what would be claimed)."""
+        claimed: list[Claimed] = []
+        for owner_id in self.store.due_owners(now.astimezone(UTC).isoformat()):
+            claimed += self.claim(owner_id, now, dry_run)
+        return claimed
+
+    def claim(self, owner_id: str, now: datetime, dry_run: bool = False) -> list[Claimed]:
+        """Claim one owner's due nudges into their outbox."""
+        with self.store.lock(owner_id):
+            try:
+                record = self.store.get(owner_id)
+            except StoreError:
+                log.exception("nudges: cannot read owner %s; skipped", owner_id)
+                return []
+            if record is None:
+                return []
+            found = self._claim(record, now)
+            upcoming = rules.next_check(record, self.flows, now)
+            record.next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
+            if not dry_run:
+                self.store.put(record)
+            return found
+
+    def _claim(self, record: OwnerRecord, now: datetime) -> list[Claimed]:
+        translator = self.engine.translators[record.language]
+        found = []
+        for due in rules.due(record, self.flows, now):
+            kind = due.kind
+            if record.nudges.get("unanswered", 0) >= rules.MAX_UNANSWERED:
+                # Three nudges without a word back: say once that reminders pause, and stop.
+                kind = rules.PAUSED
+                record.prefs["auto_paused"] = True
+            replies = tuple(compose(kind, record, self.flows, translator, now))
+            record.nudges.setdefault("sent", {})[due.kind] = due.period
+            record.nudges["unanswered"] = record.nudges.get("unanswered", 0) + 1
+            record.outbox.append(
+                {
+                    "id": f"{record.owner_id}|{kind}|{due.period}",
+                    "kind": kind,
+                    "claimed_at": now.astimezone(UTC).isoformat(),
+                    "replies": [r.to_dict() for r in replies],
+                    "delivered": 0,
+                }
+            )
+            found.append(Claimed(record.owner_id, kind, due.period, replies))
+            if kind == rules.PAUSED:
+                break
+        return found
+
+    def take_outbox(self, owner_id: str) -> list[Reply]:
+        """Hand over an owner's waiting messages to a channel that shows them right away."""
+        with self.store.lock(owner_id):
+            record = self.store.get(owner_id)
+            if record is None or not record.outbox:
+                return []
+            replies = [
+                Reply.from_dict(r) for entry in record.outbox for r in entry["replies"][entry["delivered"] :]
+            ]
+            record.outbox = []
+            self.store.put(record)
+            return replies

@@ -1,0 +1,154 @@
+"""Delivery of claimed messages through the owners' channels: rate-limited, retried, never dropped.
+
+A channel adapter implements `Sender`. Each message of an outbox entry is marked delivered as
+soon as the channel accepts it, so a retry or a restart resumes after the last one delivered.
+Limits are per channel (overall and per chat, `aiolimiter` leaky buckets); a `RetryLater` from
+the channel (a 429) waits what the platform asks, other transient errors back off
+exponentially (`tenacity`); after the last attempt the entry stays in the outbox for the next
+round. An `Unreachable` owner (blocked the bot, left) is marked inactive and nudged no more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from bot.events import Reply
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """The platform asked to wait `after` seconds (HTTP 429)."""
+
+    def __init__(self, after: float) -> None:
+        super().__init__(f"retry after {after} s")
+        self.after = after
+
+
+class TransientError(Exception):
+    """A failure worth retrying: a timeout, a reset connection, a 5xx."""
+
+
+class Unreachable(Exception):
+    """The owner cannot be reached any more (blocked the bot, left, uninstalled)."""
+
+
+class Sender(Protocol):
+    """What a channel does to deliver one message to one owner."""
+
+    async def send(self, owner_id: str, reply: Reply) -> None:
+        """Deliver `reply`; raise RetryLater, TransientError or Unreachable on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How fast a channel accepts messages: overall and per chat, per second."""
+
+    per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    attempts: int = 5
+    max_backoff: float = 30.0
+
+
+def _wait(max_backoff: float) -> Callable[[RetryCallState], float]:
+    """Wait what a 429 asks, or back off exponentially up to `max_backoff` seconds."""
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RetryLater):
+            return float(error.after)
+        return float(min(max_backoff, 0.5 * 2 ** (state.attempt_number - 1)))
+
+    return wait
+
+
+class Outbox:
+    """Delivers every owner's outbox through the sender of their channel."""
+
+    def __init__(self, store: Store, senders: Mapping[str, Sender], limits: Mapping[str, Limits]) -> None:
+        self.store = store
+        self.senders = senders
+        self.limits = limits
+        self._overall = {ch: AsyncLimiter(lim.per_second, 1) for ch, lim in limits.items()}
+        self._per_chat: dict[str, AsyncLimiter] = {}
+
+    def _chat_limiter(self, channel: str, owner_id: str) -> AsyncLimiter:
+        limiter = self._per_chat.get(owner_id)
+        if limiter is None:
+            limiter = AsyncLimiter(self.limits[channel].per_chat_per_second, 1)
+            self._per_chat[owner_id] = limiter
+        return limiter
+
+    async def deliver_all(self, owners: list[str], concurrency: int = 64) -> int:
+        """Deliver the outboxes of `owners`; return how many messages went out."""
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(owner_id: str) -> int:
+            async with gate:
+                return await self.deliver(owner_id)
+
+        return sum(await asyncio.gather(*(one(o) for o in owners)))
+
+    async def deliver(self, owner_id: str) -> int:
+        """Deliver one owner's outbox, entry by entry, message by message."""
+        record = await asyncio.to_thread(self.store.get, owner_id)
+        if record is None or not record.outbox or record.channel not in self.senders:
+            return 0
+        sender, limits = self.senders[record.channel], self.limits[record.channel]
+        sent = 0
+        for entry in list(record.outbox):
+            for index in range(entry["delivered"], len(entry["replies"])):
+                reply = Reply.from_dict(entry["replies"][index])
+                try:
+                    await self._send(sender, limits, record.channel, owner_id, reply)
+                except Unreachable:
+                    log.info("owner %s is unreachable on %s: marked inactive", owner_id, record.channel)
+                    await asyncio.to_thread(self._mark_inactive, owner_id)
+                    return sent
+                except (RetryLater, TransientError) as error:
+                    log.warning(
+                        "delivery to %s postponed after %d attempts: %s", owner_id, limits.attempts, error
+                    )
+                    return sent
+                sent += 1
+                await asyncio.to_thread(self._mark_delivered, owner_id, entry["id"], index + 1)
+        return sent
+
+    async def _send(self, sender: Sender, limits: Limits, channel: str, owner_id: str, reply: Reply) -> None:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type((RetryLater, TransientError)),
+            wait=_wait(limits.max_backoff),
+            stop=stop_after_attempt(limits.attempts),
+            reraise=True,
+        ):
+            with attempt:
+                async with self._overall[channel], self._chat_limiter(channel, owner_id):
+                    await sender.send(owner_id, reply)
+
+    def _mark_delivered(self, owner_id: str, entry_id: str, delivered: int) -> None:
+        with self.store.lock(owner_id):
+            record = self.store.get(owner_id)
+            if record is None:
+                return
+            for entry in record.outbox:
+                if entry["id"] == entry_id:
+                    entry["delivered"] = delivered
+            record.outbox = [e for e in record.outbox if e["delivered"] < len(e["replies"])]
+            self.store.put(record)
+
+    def _mark_inactive(self, owner_id: str) -> None:
+        with self.store.lock(owner_id):
+            record = self.store.get(owner_id)
+            if record is not None:
+                record.active = False
+                record.next_check_at = None
+                self.store.put(record)

@@ -1,0 +1,126 @@
+"""Tracking the plan: posts published, replies owed, and how this week compares with the plan."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.answers import match_choice
+from bot.flows import Flows, Step
+from bot.i18n import Translator
+from bot.nudges.prefs import Prefs
+from bot.nudges.rules import targets
+from bot.store.base import OwnerRecord
+
+MAX_POSTS = 500
+"""Posts kept per owner: enough for a year of streaks at the highest cadence."""
+MAX_WAITING = 9999
+PROMO_WORDS = {"promo", "promotion", "promotional", "promotionnel", "promotionnelle", "pub", "ad", "advert"}
+WAITING_BUCKETS = {"none": (0, 0), "few": (1, 5), "many": (6, MAX_WAITING)}
+"""The one-tap answers to "comments waiting?": the count they stand for, at least and at most."""
+
+
+def _field_step(flows: Flows, name: str) -> Step | None:
+    return next((s for s in flows.plan_steps() if s.plan_field == name), None)
+
+
+def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> None:
+    """Note one published post."""
+    record.posts.append({"at": at.isoformat(), "network": network, "promo": promo})
+    del record.posts[:-MAX_POSTS]
+
+
+def set_waiting(record: OwnerRecord, count: int, at: datetime) -> None:
+    """Note how many comments or messages await a reply; the oldest keeps its age."""
+    if count <= 0:
+        record.waiting = {}
+    elif not record.waiting.get("count"):
+        record.waiting = {"count": count, "since": at.isoformat()}
+    else:
+        record.waiting = {**record.waiting, "count": count}
+
+
+def parse_posted(args: str, flows: Flows, translators: list[Translator]) -> tuple[str | None, bool] | None:
+    """Read `/posted [network] [promo]`; None when a word is neither."""
+    network_step = _field_step(flows, "networks")
+    choices = network_step.choices if network_step else ()
+    labels = [[t.tr(c.label) for t in translators] + [c.id] for c in choices]
+    network, promo = None, False
+    for word in args.split():
+        if word.casefold().strip(".,!") in PROMO_WORDS:
+            promo = True
+            continue
+        index = match_choice(word, labels)
+        if index is None or network is not None:
+            return None
+        network = choices[index].id
+    return network, promo
+
+
+def network_label(flows: Flows, network: str, t: Translator) -> str:
+    """The name of a network in the owner's language."""
+    step = _field_step(flows, "networks")
+    choice = step.choice(network) if step else None
+    return t.tr(choice.label) if choice else network
+
+
+def _week_start(prefs: Prefs, now: datetime) -> datetime:
+    local = prefs.local(now)
+    return prefs.at_local(local.date() - timedelta(days=local.weekday()), time(0))
+
+
+def _posts_between(record: OwnerRecord, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    return [p for p in record.posts if start <= datetime.fromisoformat(p["at"]) < end]
+
+
+def streak(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) -> int:
+    """Weeks in a row with at least the planned number of posts, this week counted once it is."""
+    cadence, _ = targets(flows, record)
+    if not cadence or not record.completed_at:
+        return 0
+    completed = datetime.fromisoformat(record.completed_at)
+    start = _week_start(prefs, now)
+    count = 1 if len(_posts_between(record, start, now + timedelta(seconds=1))) >= cadence else 0
+    for _ in range(104):
+        previous = _week_start(prefs, start - timedelta(days=3))
+        if start <= completed or len(_posts_between(record, previous, start)) < cadence:
+            break
+        count += 1
+        start = previous
+    return count
+
+
+def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> str:
+    """This week against the plan: posts, self-promotion, oldest reply owed, streak."""
+    cadence, reply_hours = targets(flows, record)
+    if cadence is None:
+        return t.tr("week.no_plan")
+    prefs = Prefs.of(record.prefs, record.language)
+    posts = _posts_between(record, _week_start(prefs, now), now + timedelta(seconds=1))
+    lines = [t.tr("week.title"), t.tr("week.posts", count=t.number(len(posts)), cadence=t.number(cadence))]
+    ceiling_step = _field_step(flows, "promo_share")
+    ceiling = record.answers.get(ceiling_step.id, 10) if ceiling_step else 10
+    if posts:
+        promo = sum(1 for p in posts if p.get("promo"))
+        lines.append(
+            t.tr("week.promo", share=t.percent(100 * promo / len(posts)), ceiling=t.percent(ceiling))
+        )
+    else:
+        lines.append(t.tr("week.promo_none", ceiling=t.percent(ceiling)))
+    waiting = record.waiting
+    if waiting.get("count") and waiting.get("since"):
+        age_hours = (now - datetime.fromisoformat(waiting["since"])).total_seconds() / 3600
+        reply_step = _field_step(flows, "reply_time")
+        choice = reply_step.choice(str(record.answers.get(reply_step.id))) if reply_step else None
+        lines.append(
+            t.tr(
+                "week.waiting",
+                count=t.number(waiting["count"]),
+                hours=t.number(round(age_hours)),
+                target=t.tr(choice.label) if choice else t.number(reply_hours or 0),
+            )
+        )
+    else:
+        lines.append(t.tr("week.waiting_none"))
+    lines.append(t.tr("week.streak", weeks=t.number(streak(record, flows, prefs, now))))
+    return "\n".join(lines)
