@@ -1,0 +1,89 @@
+"""The terminal coach, run as a real command: scripted conversations, resuming, an interactive session."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.config import ROOT
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def coach(args: list[str], stdin: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, env=env, timeout=120, check=False,
+    )
+
+
+def test_a_piped_conversation_reaches_a_plan_with_the_cost_in_french(tmp_path: Path) -> None:
+    answers = (FIXTURES / "bakery_fr.txt").read_text(encoding="utf-8")
+    result = coach(["chat", "--user", "ana"], answers, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "> Boulangerie Dupain" in result.stdout
+    assert "1\u202f083,33\xa0€" in result.stdout.split("> /plan")[-1]
+    assert "Traceback" not in result.stdout
+
+
+def test_the_same_in_english_with_lang_en(tmp_path: Path) -> None:
+    answers = (FIXTURES / "consultant_en.txt").read_text(encoding="utf-8")
+    result = coach(["chat", "--user", "sam", "--lang", "en"], answers, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert "€693.33" in result.stdout.split("> /plan")[-1]
+
+
+def test_quitting_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> None:
+    lines = (FIXTURES / "bakery_fr.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    first = coach(["chat", "--user", "ana"], "".join(lines[:20]), tmp_path / "data")
+    assert first.returncode == 0
+    last_question = first.stdout.rstrip().split("\n\n")[-1]
+    second = coach(["chat", "--user", "ana"], "", tmp_path / "data")
+    assert second.returncode == 0
+    assert last_question in second.stdout
+    third = coach(["chat", "--user", "ana"], "".join(lines[20:]), tmp_path / "data")
+    assert "1\u202f083,33\xa0€" in third.stdout
+
+
+def test_two_owners_on_one_machine_do_not_mix(tmp_path: Path) -> None:
+    lines = (FIXTURES / "bakery_fr.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    coach(["chat", "--user", "ana"], "".join(lines[:10]), tmp_path / "data")
+    other = coach(["chat", "--user", "bob"], "", tmp_path / "data")
+    assert "Boulangerie Dupain" not in other.stdout
+
+
+def test_an_interactive_session_numbers_the_choices_and_leaves_on_ctrl_d(tmp_path: Path) -> None:
+    env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child becomes the coach, on a pseudo-terminal
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "bot", "chat", "--user", "tty"], env)
+
+    def read_until(marker: str, timeout: float = 30) -> str:
+        seen, deadline = "", time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(fd, 4096).decode(errors="replace")
+                except OSError:
+                    break
+        return seen
+
+    screen = read_until("> ")
+    assert "  1. Français" in screen and "  2. English" in screen
+    os.write(fd, b"2\n")
+    screen = read_until("> ")
+    assert "business" in screen
+    os.write(fd, b"\x04")  # Ctrl-D
+    read_until("\n", timeout=5)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
