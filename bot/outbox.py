@@ -71,6 +71,19 @@ def _wait(max_backoff: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
+def _limiter(per_second: float) -> AsyncLimiter:
+    """A leaky bucket that never lets more than `per_second` through in any one-second window.
+
+    A bucket of size b draining at r per second lets up to r + b through in a window; so the
+    bucket is kept small (1 % of the rate) and the drain rate lowered by twice as much, leaving
+    room for timer jitter.
+    """
+    burst = max(1, int(per_second // 100))
+    if burst == 1:
+        return AsyncLimiter(1, 1 / per_second)
+    return AsyncLimiter(burst, burst / (per_second - 2 * burst))
+
+
 class Outbox:
     """Delivers every owner's outbox through the sender of their channel."""
 
@@ -78,13 +91,13 @@ class Outbox:
         self.store = store
         self.senders = senders
         self.limits = limits
-        self._overall = {ch: AsyncLimiter(lim.per_second, 1) for ch, lim in limits.items()}
+        self._overall = {ch: _limiter(lim.per_second) for ch, lim in limits.items()}
         self._per_chat: dict[str, AsyncLimiter] = {}
 
     def _chat_limiter(self, channel: str, owner_id: str) -> AsyncLimiter:
         limiter = self._per_chat.get(owner_id)
         if limiter is None:
-            limiter = AsyncLimiter(self.limits[channel].per_chat_per_second, 1)
+            limiter = _limiter(self.limits[channel].per_chat_per_second)
             self._per_chat[owner_id] = limiter
         return limiter
 
@@ -131,7 +144,7 @@ class Outbox:
             reraise=True,
         ):
             with attempt:
-                async with self._overall[channel], self._chat_limiter(channel, owner_id):
+                async with self._chat_limiter(channel, owner_id), self._overall[channel]:
                     await sender.send(owner_id, reply)
 
     def _mark_delivered(self, owner_id: str, entry_id: str, delivered: int) -> None:

@@ -18,8 +18,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def coach(args: list[str], stdin: str, data: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, env=env, timeout=120, check=False,
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -87,3 +93,27 @@ def test_an_interactive_session_numbers_the_choices_and_leaves_on_ctrl_d(tmp_pat
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock) -> None:
+    import io
+    from datetime import timedelta
+
+    from bot.channels.terminal import TerminalChat
+    from tests.fakes.chat import OwnerChat
+    from tests.fakes.journeys import LOCAL_BAKERY, walk
+
+    owner = OwnerChat(app.engine, clock, "terminal:ana", language="fr")
+    owner.say("/start")
+    walk(owner, LOCAL_BAKERY)
+    clock.advance(timedelta(days=8))  # no post for a week: the cadence nudge and a weekly check-in
+    out = io.StringIO()
+    chat = TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO("/progress\n"), stdout=out)
+    assert chat.run() == 0
+    shown = out.getvalue()
+    assert app.engine.translators["fr"].tr("terminal.nudges") in shown
+    assert app.engine.translators["fr"].tr("checkin.posted") in shown
+    assert app.store.get("terminal:ana").outbox == []
+    again = io.StringIO()
+    TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO(""), stdout=again).run()
+    assert app.engine.translators["fr"].tr("terminal.nudges") not in again.getvalue(), "shown once"

@@ -85,14 +85,19 @@ def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: da
         ]
     if kind == WEEKLY:
         name = record.answers.get("business_name") or t.tr("plan.fallback_name")
-        replies = [Reply(t.tr("nudge.weekly", name=name) + "\n\n" + week_view(record, flows, t, now))]
+        text = t.tr("nudge.weekly", name=name) + "\n\n" + week_view(record, flows, t, now)
         topic = pick_tip(record, flows, now)
         if topic:
             record.nudges.setdefault("tips", {})[topic] = now.isoformat()
-            replies.append(
-                Reply(t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t) + "\n\n" + _cite(flows, t, topic))
+            text += (
+                "\n\n"
+                + t.tr("nudge.tip")
+                + "\n"
+                + tip_text(flows, topic, t)
+                + "\n\n"
+                + _cite(flows, t, topic)
             )
-        return [*replies, *checkin_questions(t)]
+        return [Reply(text), *checkin_questions(t)]
     if kind == PAUSED:
         return [
             Reply(
