@@ -3,6 +3,10 @@
 It loads the owner's record, works out the answer to one event with the flows and the shared
 state machine, saves the record, and returns what to show. It knows no channel: Telegram, Slack
 and the terminal translate their updates into `InboundEvent`s and `Reply`s into their own API.
+
+The module is longer than most: `_Turn` is the handling of one event, and every command shares
+its few helpers (ask the current question, advance, the owner's translator); the work itself
+lives in `answers`, `plan`, `tracking`, `owner_settings` and `nudges`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A channel adapter implements `Sender`. Each message of an outbox entry is marked delivered as
 soon as the channel accepts it, so a retry or a restart resumes after the last one delivered.
-Limits are per channel (overall and per chat, `aiolimiter` leaky buckets); a `RetryLater` from
+Limits are per channel (overall and per chat, sliding windows); a `RetryLater` from
 the channel (a 429) waits what the platform asks, other transient errors back off
 exponentially (`tenacity`); after the last attempt the entry stays in the outbox for the next
 round. An `Unreachable` owner (blocked the bot, left) is marked inactive and nudged no more.
@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from bot.events import Reply
+from bot.ratelimit import SlidingWindowLimiter
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -71,17 +71,11 @@ def _wait(max_backoff: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
-def _limiter(per_second: float) -> AsyncLimiter:
-    """A leaky bucket that never lets more than `per_second` through in any one-second window.
-
-    A bucket of size b draining at r per second lets up to r + b through in a window; so the
-    bucket is kept small (1 % of the rate) and the drain rate lowered by twice as much, leaving
-    room for timer jitter.
-    """
-    burst = max(1, int(per_second // 100))
-    if burst == 1:
-        return AsyncLimiter(1, 1 / per_second)
-    return AsyncLimiter(burst, burst / (per_second - 2 * burst))
+def _limiter(per_second: float) -> SlidingWindowLimiter:
+    """At most `per_second` sends in any one second (one every 1/rate s below one per second)."""
+    if per_second >= 1:
+        return SlidingWindowLimiter(int(per_second), 1.0)
+    return SlidingWindowLimiter(1, 1 / per_second)
 
 
 class Outbox:
@@ -92,9 +86,9 @@ class Outbox:
         self.senders = senders
         self.limits = limits
         self._overall = {ch: _limiter(lim.per_second) for ch, lim in limits.items()}
-        self._per_chat: dict[str, AsyncLimiter] = {}
+        self._per_chat: dict[str, SlidingWindowLimiter] = {}
 
-    def _chat_limiter(self, channel: str, owner_id: str) -> AsyncLimiter:
+    def _chat_limiter(self, channel: str, owner_id: str) -> SlidingWindowLimiter:
         limiter = self._per_chat.get(owner_id)
         if limiter is None:
             limiter = _limiter(self.limits[channel].per_chat_per_second)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Mapping
@@ -40,17 +41,21 @@ def run_nudges(
     runner = NudgeRunner(app.engine)
     senders = senders or {}
     outbox = Outbox(app.store, senders, limits or {channel: Limits() for channel in senders})
-    try:
+
+    async def loop() -> None:
         while True:
             now = at or app.clock.now()
-            claimed = runner.sweep(now, dry_run=dry_run)
+            claimed = await asyncio.to_thread(runner.sweep, now, dry_run)
             for item in claimed:
                 print(describe(item, now), file=out, flush=True)
             if not dry_run and senders:
-                sent = asyncio.run(outbox.deliver_all(app.store.due_owners(now.astimezone(UTC).isoformat())))
+                owners = app.store.due_owners(now.astimezone(UTC).isoformat())
+                sent = await outbox.deliver_all(owners)
                 log.info("nudges: %d claimed, %d messages delivered", len(claimed), sent)
             if once:
-                return 0
-            asyncio.run(asyncio.sleep(interval))
-    except KeyboardInterrupt:
-        return 0
+                return
+            await asyncio.sleep(interval)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(loop())
+    return 0
