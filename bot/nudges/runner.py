@@ -57,8 +57,9 @@ class NudgeRunner:
                 return []
             found = self._claim(record, now)
             upcoming = rules.next_check(record, self.flows, now)
-            record.next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
-            if not dry_run:
+            next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
+            if not dry_run and (found or next_check_at != record.next_check_at):
+                record.next_check_at = next_check_at
                 self.store.put(record)
             return found
 
