@@ -117,3 +117,8 @@ def test_no_text_is_left_as_its_key() -> None:
 
 def test_locales_folder_has_one_catalog_per_language() -> None:
     assert sorted(p.name for p in LOCALES.iterdir() if p.is_dir()) == sorted(LANGUAGES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_catalog_itself_is_not_fuzzy_so_pybabel_compiles_it(language: str) -> None:
+    assert not _po(language).fuzzy
