@@ -95,7 +95,7 @@ UI_KEYS = (
     "skip.nothing",
     "skip.ok",
     "source.cite",
-    "start.already_done",
+    "start.already_done", "telegram.edited", "telegram.private_only", "telegram.unsupported",
     "start.welcome_back",
     "terminal.bye",
     "terminal.hint",

@@ -1,0 +1,322 @@
+"""The Telegram channel: the real python-telegram-bot `Application`, translating only.
+
+An update becomes an `InboundEvent` (owner `telegram:<user id>`, event id `tg:<update id>` so a
+redelivered update is handled once); each `Reply` becomes a message, its choices an inline
+keyboard whose `callback_data` is `<step>|<choice>`. After a tap the question is edited to show
+the answer and loses its keyboard, so a second tap does nothing. A multiple choice toggles ☑/☐
+on its buttons and is sent with "Done". One owner's updates are handled in order, different
+owners' concurrently. Texts are sent as plain text: nothing an owner typed is read as markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Sequence
+from datetime import datetime
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot.clock import Clock
+from bot.engine import Engine
+from bot.events import COMMANDS, InboundEvent, Reply
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
+from bot.outbox import RetryLater, TransientError, Unreachable
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+MAX_CALLBACK = 64
+CHECKED, UNCHECKED = "☑ ", "☐ "
+DONE_MARK = "="
+
+
+def owner_id(user_id: int) -> str:
+    """The engine's id for a Telegram user."""
+    return f"{CHANNEL}:{user_id}"
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a text into messages under Telegram's limit, at line breaks where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > 0 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+def callback_data(step: str | None, choice: str) -> str:
+    """The button's data: which question, which option; Telegram allows 64 bytes."""
+    data = f"{step or ''}|{choice}"
+    if len(data.encode()) > MAX_CALLBACK:
+        raise ValueError(f"callback data over {MAX_CALLBACK} bytes: {data!r}")
+    return data
+
+
+def keyboard(reply: Reply, checked: Sequence[str] = ()) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a reply: one button per row, toggles and Done for a multiple choice."""
+    if not reply.choices:
+        return None
+    if not reply.multiple:
+        rows = [
+            [InlineKeyboardButton(c.label, callback_data=callback_data(reply.step, c.id))]
+            for c in reply.choices
+        ]
+        return InlineKeyboardMarkup(rows)
+    rows = [
+        [
+            InlineKeyboardButton(
+                (CHECKED if c.id in checked else UNCHECKED) + c.label,
+                callback_data=callback_data(reply.step, "~" + c.id),
+            )
+        ]
+        for c in reply.choices
+    ]
+    rows.append(
+        [InlineKeyboardButton(reply.done_label or "OK", callback_data=callback_data(reply.step, DONE_MARK))]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def _toggled(markup: InlineKeyboardMarkup, choice: str) -> tuple[InlineKeyboardMarkup, list[str]]:
+    """Flip one option of a multiple-choice keyboard; return it and the options now checked."""
+    rows, checked = [], []
+    for row in markup.inline_keyboard:
+        new_row = []
+        for button in row:
+            data = str(button.callback_data or "")
+            text = button.text
+            if data.endswith("|~" + choice):
+                text = (
+                    (UNCHECKED + text[len(CHECKED) :])
+                    if text.startswith(CHECKED)
+                    else (CHECKED + text[len(UNCHECKED) :] if text.startswith(UNCHECKED) else text)
+                )
+            if text.startswith(CHECKED):
+                checked.append(data.split("|~", 1)[1])
+            new_row.append(InlineKeyboardButton(text, callback_data=data))
+        rows.append(new_row)
+    return InlineKeyboardMarkup(rows), checked
+
+
+def _checked(markup: InlineKeyboardMarkup | None) -> list[str]:
+    if markup is None:
+        return []
+    return [
+        str(b.callback_data).split("|~", 1)[1]
+        for row in markup.inline_keyboard
+        for b in row
+        if b.text.startswith(CHECKED) and "|~" in str(b.callback_data)
+    ]
+
+
+class PerOwnerProcessor(BaseUpdateProcessor):
+    """Handles different chats concurrently and one chat's updates strictly in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's handling under its chat's lock (asyncio locks are first come first served)."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+class TelegramChannel:
+    """Connects the engine to a Telegram `Application`."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._warned_groups: set[int] = set()
+
+    def build(
+        self, token: str, base_url: str | None = None, retries: int = 3
+    ) -> Application[Any, Any, Any, Any, Any, Any]:
+        """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake)."""
+        builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=retries))
+        if base_url:
+            root = base_url.rstrip("/")
+            builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+        builder = builder.concurrent_updates(PerOwnerProcessor()).post_init(self.set_commands)
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self.on_update))
+        return application
+
+    async def set_commands(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """The command menu, in each language, French as the default."""
+        for language in LANGUAGES:
+            t = self.engine.translators[language]
+            commands = [BotCommand(name, t.tr("command." + name)[:256]) for name in COMMANDS]
+            await application.bot.set_my_commands(commands, language_code=language)
+            if language == DEFAULT_LANGUAGE:
+                await application.bot.set_my_commands(commands)
+
+    # --- inbound ----------------------------------------------------------------------------
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Translate one update, ask the engine, send its replies."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or user.is_bot:
+            return
+        if chat.type != "private":
+            await self._only_private(update, context)
+            return
+        language = normalise_language(user.language_code)
+        base = {"event_id": f"tg:{update.update_id}", "language": language}
+        at = self.engine_now()
+        if update.callback_query is not None:
+            await self._on_tap(update.callback_query, owner_id(user.id), base, context)
+            return
+        message = update.message
+        if update.edited_message is not None:
+            await self._say(context, chat.id, owner_id(user.id), "telegram.edited", language)
+            return
+        if message is None:
+            return
+        if message.text is None:
+            await self._say(context, chat.id, owner_id(user.id), "telegram.unsupported", language)
+            return
+        text = message.text
+        event = InboundEvent.from_text(owner_id(user.id), CHANNEL, at, text, **base)
+        await self._handle(context, chat.id, event)
+
+    async def _on_tap(
+        self, query: CallbackQuery, owner: str, base: dict[str, Any], context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        step, _, choice = str(query.data or "").partition("|")
+        message = query.message if isinstance(query.message, Message) else None
+        if choice.startswith("~") and message is not None and message.reply_markup is not None:
+            markup, _ = _toggled(message.reply_markup, choice[1:])
+            await query.answer()
+            await query.edit_message_reply_markup(reply_markup=markup)
+            return
+        choices = (
+            tuple(_checked(message.reply_markup if message else None)) if choice == DONE_MARK else (choice,)
+        )
+        await query.answer()
+        if not choices:
+            return
+        event = InboundEvent(owner, CHANNEL, self.engine_now(), choices=choices, step=step or None, **base)
+        replies = await asyncio.to_thread(self.engine.handle, event)
+        if message is not None and replies is not None:
+            labels = [
+                b.text.removeprefix(CHECKED)
+                for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+                for b in row
+                if str(b.callback_data).split("|", 1)[1].lstrip("~") in choices
+            ]
+            try:
+                await query.edit_message_text(f"{message.text}\n\n→ {', '.join(labels)}", reply_markup=None)
+            except BadRequest as error:  # the message is too old or unchanged: the answer stands
+                log.info("could not mark the answer on the question: %s", error)
+        chat_id = message.chat_id if message is not None else int(owner.split(":", 1)[1])
+        await self._send_all(context, chat_id, owner, replies)
+
+    async def _handle(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: InboundEvent) -> None:
+        replies = await asyncio.to_thread(self.engine.handle, event)
+        await self._send_all(context, chat_id, event.owner_id, replies)
+
+    async def _only_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        if chat.id in self._warned_groups:
+            return
+        self._warned_groups.add(chat.id)
+        user = update.effective_user
+        language = normalise_language(user.language_code if user else None) or DEFAULT_LANGUAGE
+        await context.bot.send_message(chat.id, self.engine.translators[language].tr("telegram.private_only"))
+
+    async def _say(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, owner: str, key: str, language: str | None
+    ) -> None:
+        record = await asyncio.to_thread(self.engine.store.get, owner)
+        lang = record.language if record else (language or DEFAULT_LANGUAGE)
+        await context.bot.send_message(chat_id, self.engine.translators[lang].tr(key))
+
+    # --- outbound ---------------------------------------------------------------------------
+
+    async def _send_all(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, owner: str, replies: list[Reply]
+    ) -> None:
+        try:
+            for reply in replies:
+                await send_reply(context.bot, chat_id, reply)
+        except Forbidden:
+            log.info("owner %s blocked the bot: marked inactive", owner)
+            await asyncio.to_thread(self._mark_inactive, owner)
+
+    def _mark_inactive(self, owner: str) -> None:
+        with self.engine.store.lock(owner):
+            record = self.engine.store.get(owner)
+            if record is not None:
+                record.active = False
+                record.next_check_at = None
+                self.engine.store.put(record)
+
+    def engine_now(self) -> datetime:
+        """The time stamped on events."""
+        return self.clock.now()
+
+
+async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
+    """Send one reply: its text (split if long), the keyboard on the last part."""
+    parts = split_text(reply.text)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await bot.send_message(chat_id, part, reply_markup=keyboard(reply) if last else None)
+
+
+class TelegramSender:
+    """Delivers outbox messages (nudges) through the bot, mapping errors for the outbox."""
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+
+    async def send(self, owner: str, reply: Reply) -> None:
+        """Send one message to the owner's private chat (its id is the user id)."""
+        chat_id = int(owner.split(":", 1)[1])
+        try:
+            await send_reply(self.bot, chat_id, reply)
+        except RetryAfter as error:
+            after = error.retry_after
+            raise RetryLater(
+                after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+            ) from error
+        except Forbidden as error:
+            raise Unreachable(str(error)) from error
+        except (TimedOut, NetworkError) as error:
+            raise TransientError(str(error)) from error

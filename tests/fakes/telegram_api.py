@@ -1,0 +1,225 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for the real python-telegram-bot Application.
+
+It serves the methods the coach uses, keeps what the bot sent per chat, queues updates for
+`getUpdates` (long-polling like the real one), and can be told to fail: `fail("sendMessage",
+429, retry_after=1)` or `fail("sendMessage", 502)` answer the next such call with that error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from aiohttp import web
+
+BOT = {"id": 123, "is_bot": True, "first_name": "Coach", "username": "coach_bot"}
+
+
+class FakeTelegram:
+    """The fake server and what it saw."""
+
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+        self.sent: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.failures: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
+        self.delays: dict[str, float] = {}
+        self.webhook: dict[str, Any] | None = None
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._method)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail(self, method: str, status: int, retry_after: int | None = None, times: int = 1) -> None:
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": f"fake error {status}"}
+        if status == 403:
+            body["description"] = "Forbidden: bot was blocked by the user"
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+            body["description"] = f"Too Many Requests: retry after {retry_after}"
+        for _ in range(times):
+            self.failures[method].append((status, body))
+
+    # --- what users do --------------------------------------------------------------------
+
+    def _user(self, user_id: int, language: str) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": language}
+
+    async def _push(self, update: dict[str, Any]) -> dict[str, Any]:
+        update["update_id"] = next(self._update_ids)
+        async with self._changed:
+            self.updates.append(update)
+            self._changed.notify_all()
+        return update
+
+    def text_update(
+        self,
+        user_id: int,
+        text: str,
+        language: str = "fr",
+        chat_type: str = "private",
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id or user_id, "type": chat_type},
+            "from": self._user(user_id, language),
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return {"message": message}
+
+    async def say(self, user_id: int, text: str, language: str = "fr", **kw: Any) -> dict[str, Any]:
+        return await self._push(self.text_update(user_id, text, language, **kw))
+
+    async def tap(
+        self, user_id: int, message: dict[str, Any], data: str, language: str = "fr"
+    ) -> dict[str, Any]:
+        return await self._push(
+            {
+                "callback_query": {
+                    "id": f"cq{time.monotonic_ns()}",
+                    "from": self._user(user_id, language),
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": message,
+                }
+            }
+        )
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the bot did not answer in time")
+                # Predicates may watch more than this server (the store): look again often.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), min(remaining, 0.02))
+
+    async def next_question(self, chat_id: int, after: int, timeout: float = 10.0) -> dict[str, Any]:
+        """The first message sent to `chat_id` after index `after` that has buttons."""
+
+        def found() -> bool:
+            return any(m.get("reply_markup") for m in self.sent[chat_id][after:])
+
+        await self.wait_for(found, timeout)
+        return next(m for m in self.sent[chat_id][after:] if m.get("reply_markup"))
+
+    # --- the Bot API ------------------------------------------------------------------------
+
+    async def _method(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            params = {k: _decode(v) for k, v in (await request.post()).items()}
+        self.calls.append((method, params))
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
+        if self.failures[method]:
+            status, body = self.failures[method].popleft()
+            return web.json_response(body, status=status)
+        handler = getattr(self, "_" + method, None)
+        result = await handler(params) if handler else True
+        return web.json_response({"ok": True, "result": result})
+
+    async def _getMe(self, params: dict[str, Any]) -> Any:
+        return BOT
+
+    async def _getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+
+        def pending() -> list[dict[str, Any]]:
+            return [u for u in self.updates if u["update_id"] >= offset]
+
+        if not pending() and timeout:
+            try:
+                await self.wait_for(lambda: bool(pending()), timeout)
+            except TimeoutError:
+                return []
+        return pending()[:100]
+
+    async def _sendMessage(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT,
+            "text": params["text"],
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        async with self._changed:
+            self.sent[chat_id].append(message)
+            self._changed.notify_all()
+        return message
+
+    def _find(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        return next(m for m in self.sent[chat_id] if m["message_id"] == message_id)
+
+    async def _editMessageText(self, params: dict[str, Any]) -> Any:
+        message = self._find(params)
+        message["text"] = params["text"]
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def _editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        message = self._find(params)
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def _setMyCommands(self, params: dict[str, Any]) -> Any:
+        self.commands[params.get("language_code") or ""] = params["commands"]
+        return True
+
+    async def _setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
+        return True
+
+    async def _deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
