@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import sys
 from datetime import datetime
 
+from bot import logs
 from bot.app import build_app
 from bot.config import ConfigError, Settings
 from bot.flows import FlowError
@@ -48,6 +48,10 @@ def parser() -> argparse.ArgumentParser:
     )
     nudges.add_argument("--dry-run", action="store_true", help="list what would be sent, change nothing")
     nudges.add_argument("--interval", type=float, default=60.0, help="seconds between sweeps (default 60)")
+    telegram = commands.add_parser("telegram", help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
+    telegram.add_argument("--webhook-url", help="public HTTPS URL Telegram posts to (default: long polling)")
+    telegram.add_argument("--listen", default="127.0.0.1", help="address the webhook server listens on")
+    telegram.add_argument("--port", type=int, default=8443, help="port the webhook server listens on")
     commands.add_parser("diagram", help="print docs/flows.md (the flows as a Mermaid diagram)")
     return root
 
@@ -57,11 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        logging.basicConfig(
-            level=settings.log_level,
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logs.configure(settings.log_level, settings.secrets)
         if args.command == "diagram":
             from bot import flows
             from bot.diagram import document
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"coach: {exc}", file=sys.stderr)
         return 2
     try:
+        if args.command == "telegram":
+            from bot.channels.telegram_process import run_telegram
+
+            return run_telegram(app, args.webhook_url, args.listen, args.port)
         if args.command == "nudges":
             from bot.nudges.loop import run_nudges
 

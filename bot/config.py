@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +23,18 @@ class Settings:
     log_level: str = "WARNING"
     flows_dir: Path = ROOT / "flows"
     locales_dir: Path = ROOT / "locales"
+    telegram_token: str = field(default="", repr=False)
+    telegram_api_base_url: str = ""
+    telegram_webhook_secret: str = field(default="", repr=False)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log."""
+        return [self.telegram_token, self.telegram_webhook_secret]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read `COACH_*` variables: COACH_DATA_DIR, COACH_FSYNC (1/0), COACH_LOG_LEVEL."""
+        """Read COACH_DATA_DIR, COACH_FSYNC (1/0), COACH_LOG_LEVEL and the TELEGRAM_* variables."""
         env = os.environ if env is None else env
         fsync_raw = env.get("COACH_FSYNC", "1").strip().lower()
         if fsync_raw not in ("1", "0", "true", "false", "yes", "no"):
@@ -38,4 +46,7 @@ class Settings:
             data_dir=Path(env.get("COACH_DATA_DIR", "data")),
             fsync=fsync_raw in ("1", "true", "yes"),
             log_level=level,
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip(),
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
         )

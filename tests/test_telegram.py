@@ -12,7 +12,7 @@ from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, callback_data
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.flows import DONE, Flows
+from bot.flows import DONE
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -33,7 +33,9 @@ async def _running(app: App, fake: FakeTelegram, scenario: Callable[[], Awaitabl
             await application.stop()
 
 
-def run(app: App, scenario: Callable[[FakeTelegram], Awaitable[None]], fake: FakeTelegram | None = None) -> FakeTelegram:
+def run(
+    app: App, scenario: Callable[[FakeTelegram], Awaitable[None]], fake: FakeTelegram | None = None
+) -> FakeTelegram:
     async def main() -> FakeTelegram:
         server = fake or FakeTelegram()
         await server.start()
@@ -50,15 +52,22 @@ def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
 
 
-async def journey(app: App, fake: FakeTelegram, user: int, answers: dict[str, Any], language: str,
-                  typed: bool, stop_at: str | None = None) -> None:
+async def journey(
+    app: App,
+    fake: FakeTelegram,
+    user: int,
+    answers: dict[str, Any],
+    language: str,
+    typed: bool,
+    stop_at: str | None = None,
+) -> None:
     """Answer every question the bot asks, by buttons or by typing, until the plan is ready."""
     owner = f"telegram:{user}"
     await fake.say(user, "/start", language)
     await fake.wait_for(lambda: app.store.get(owner) is not None and bool(app.store.get(owner).state))
     for _ in range(200):
         state = app.store.get(owner).state
-        if state == DONE or state == stop_at:
+        if state in (DONE, stop_at):
             return
         step = app.engine.flows.steps[state]
         value = language if state == "language" else answers[state]
@@ -66,20 +75,31 @@ async def journey(app: App, fake: FakeTelegram, user: int, answers: dict[str, An
         if not step.choices:
             await fake.say(user, str(value), language)
         else:
+
             def asked(state: str = state) -> bool:
-                return any(_buttons(m) and _buttons(m)[0]["callback_data"].startswith(state + "|")
-                           for m in fake.sent[user])
+                return any(
+                    _buttons(m) and _buttons(m)[0]["callback_data"].startswith(state + "|")
+                    for m in fake.sent[user]
+                )
+
             await fake.wait_for(asked)
-            question = next(m for m in reversed(fake.sent[user])
-                            if _buttons(m) and _buttons(m)[0]["callback_data"].startswith(state + "|"))
+            question = next(
+                m
+                for m in reversed(fake.sent[user])
+                if _buttons(m) and _buttons(m)[0]["callback_data"].startswith(state + "|")
+            )
             if typed:
                 ids = [c.id for c in step.choices]
                 await fake.say(user, ", ".join(str(ids.index(v) + 1) for v in wanted), language)
             elif step.kind == "multiple":
                 for v in wanted:
                     await fake.tap(user, question, callback_data(state, "~" + v), language)
-                    await fake.wait_for(lambda q=question, v=v: any(
-                        b["text"].startswith("☑") and b["callback_data"].endswith("~" + v) for b in _buttons(q)))
+                    await fake.wait_for(
+                        lambda q=question, v=v: any(
+                            b["text"].startswith("☑") and b["callback_data"].endswith("~" + v)
+                            for b in _buttons(q)
+                        )
+                    )
                 await fake.tap(user, question, callback_data(state, "="), language)
             else:
                 await fake.tap(user, question, callback_data(state, wanted[0]), language)
@@ -104,11 +124,14 @@ def test_the_bot_sets_its_command_menu_in_french_and_english(tg_app: App) -> Non
     assert fake.commands["fr"] != fake.commands["en"]
 
 
-@pytest.mark.parametrize(("answers", "language", "typed", "cost"), [
-    (LOCAL_BAKERY, "fr", False, "1\u202f083,33\xa0€"),
-    (BUSY_CONSULTANT, "en", True, "€693.33"),
-    (LOCAL_BAKERY, "en", False, "€1,083.33"),
-])
+@pytest.mark.parametrize(
+    ("answers", "language", "typed", "cost"),
+    [
+        (LOCAL_BAKERY, "fr", False, "1\u202f083,33\xa0€"),
+        (BUSY_CONSULTANT, "en", True, "€693.33"),
+        (LOCAL_BAKERY, "en", False, "€1,083.33"),
+    ],
+)
 def test_a_whole_journey_from_start_to_plan_on_telegram(
     tg_app: App, answers: dict[str, Any], language: str, typed: bool, cost: str
 ) -> None:
@@ -125,5 +148,7 @@ def test_a_whole_journey_from_start_to_plan_on_telegram(
     assert record.state == DONE and record.language == language
     tapped = [m for m in fake.sent[user] if "\n\n→ " in m["text"]]
     if not typed:
-        assert tapped and all("reply_markup" not in m for m in tapped), "answered questions lose their buttons"
+        assert tapped and all("reply_markup" not in m for m in tapped), (
+            "answered questions lose their buttons"
+        )
     assert all(len(m["text"]) <= 4096 for m in fake.sent[user])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -164,15 +164,27 @@ class TelegramChannel:
         self._warned_groups: set[int] = set()
 
     def build(
-        self, token: str, base_url: str | None = None, retries: int = 3
+        self,
+        token: str,
+        base_url: str | None = None,
+        retries: int = 3,
+        after_init: Callable[[Any], Awaitable[None]] | None = None,
     ) -> Application[Any, Any, Any, Any, Any, Any]:
-        """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake)."""
+        """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake).
+
+        `run_polling`/`run_webhook` set the command menu, then call `after_init`, once started.
+        """
+
+        async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+            await self.set_commands(application)
+            if after_init is not None:
+                await after_init(application)
+
         builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=retries))
         if base_url:
             root = base_url.rstrip("/")
             builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
-        builder = builder.concurrent_updates(PerOwnerProcessor()).post_init(self.set_commands)
-        application = builder.build()
+        application = builder.concurrent_updates(PerOwnerProcessor()).post_init(post_init).build()
         application.add_handler(TypeHandler(Update, self.on_update))
         return application
 

@@ -23,6 +23,26 @@ def describe(claimed: Claimed, at: datetime) -> str:
     return f"{at.isoformat()}  {claimed.owner_id}  {claimed.kind}  {claimed.period}  {first[:80]}"
 
 
+async def sweep_and_deliver(
+    app: App,
+    runner: NudgeRunner,
+    outbox: Outbox,
+    now: datetime,
+    dry_run: bool = False,
+    out: TextIO | None = None,
+) -> list[Claimed]:
+    """One round: claim what is due at `now`, then deliver every waiting outbox it can."""
+    claimed = await asyncio.to_thread(runner.sweep, now, dry_run)
+    for item in claimed:
+        if out is not None:
+            print(describe(item, now), file=out, flush=True)
+    if not dry_run and outbox.senders:
+        owners = await asyncio.to_thread(app.store.due_owners, now.astimezone(UTC).isoformat())
+        sent = await outbox.deliver_all(owners)
+        log.info("nudges: %d claimed, %d messages delivered", len(claimed), sent)
+    return claimed
+
+
 def run_nudges(
     app: App,
     once: bool,
@@ -44,14 +64,7 @@ def run_nudges(
 
     async def loop() -> None:
         while True:
-            now = at or app.clock.now()
-            claimed = await asyncio.to_thread(runner.sweep, now, dry_run)
-            for item in claimed:
-                print(describe(item, now), file=out, flush=True)
-            if not dry_run and senders:
-                owners = app.store.due_owners(now.astimezone(UTC).isoformat())
-                sent = await outbox.deliver_all(owners)
-                log.info("nudges: %d claimed, %d messages delivered", len(claimed), sent)
+            await sweep_and_deliver(app, runner, outbox, at or app.clock.now(), dry_run, out)
             if once:
                 return
             await asyncio.sleep(interval)

@@ -1,0 +1,74 @@
+"""`coach telegram`: the bot's process, long polling or webhook, with the nudge loop inside it.
+
+On TinyDB one process owns the data folder, so the reminders are claimed and delivered here,
+through the same bot, rate limits and retries as the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken
+
+from bot.app import App
+from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender
+from bot.config import ConfigError
+from bot.nudges.loop import sweep_and_deliver
+from bot.nudges.runner import NudgeRunner
+from bot.outbox import Limits, Outbox
+
+log = logging.getLogger(__name__)
+NUDGE_INTERVAL = 60.0
+
+
+def nudge_task(app: App, bot: Any, interval: float = NUDGE_INTERVAL) -> Any:
+    """A coroutine that sweeps and delivers reminders every `interval` seconds."""
+    runner = NudgeRunner(app.engine)
+    outbox = Outbox(app.store, {CHANNEL: TelegramSender(bot)}, {CHANNEL: Limits()})
+
+    async def loop() -> None:
+        while True:
+            try:
+                await sweep_and_deliver(app, runner, outbox, app.clock.now())
+            except Exception:
+                log.exception("nudge round failed; trying again next round")
+            await asyncio.sleep(interval)
+
+    return loop()
+
+
+def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> int:
+    """Run until stopped: long polling, or a webhook checking Telegram's secret token."""
+    settings = app.settings
+    if not settings.telegram_token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
+    if webhook_url and not settings.telegram_webhook_secret:
+        raise ConfigError("webhook mode needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
+    channel = TelegramChannel(app.engine, app.clock)
+    background: set[asyncio.Task[None]] = set()
+
+    async def start_nudges(application: Any) -> None:
+        task = asyncio.create_task(nudge_task(app, application.bot))
+        background.add(task)  # keep a reference: the loop holds tasks weakly
+
+    application = channel.build(
+        settings.telegram_token, settings.telegram_api_base_url or None, after_init=start_nudges
+    )
+    try:
+        if webhook_url:
+            application.run_webhook(
+                listen=listen,
+                port=port,
+                url_path="telegram",
+                webhook_url=webhook_url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise ConfigError("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather") from None
+    return 0
