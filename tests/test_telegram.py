@@ -12,7 +12,7 @@ from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, callback_data
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.flows import DONE
+from bot.flows import DONE, Flows
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -152,3 +152,131 @@ def test_a_whole_journey_from_start_to_plan_on_telegram(
             "answered questions lose their buttons"
         )
     assert all(len(m["text"]) <= 4096 for m in fake.sent[user])
+
+
+# --- reliability ----------------------------------------------------------------------------------
+
+
+def test_an_update_delivered_twice_is_answered_once(tg_app: App) -> None:
+    user = 77
+
+    async def scenario(fake: FakeTelegram) -> None:
+        update = await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: len(fake.sent[user]) >= 2)
+        count = len(fake.sent[user])
+        async with fake._changed:  # the same update, same id, delivered again
+            fake.updates.append(dict(update))
+            fake._changed.notify_all()
+        await fake.say(user, "/progress", "fr")
+        await fake.wait_for(lambda: len(fake.sent[user]) >= count + 2)
+        await asyncio.sleep(0.3)
+        assert len(fake.sent[user]) == count + 2, "only /progress was answered"
+
+    run(tg_app, scenario)
+
+
+def test_a_429_is_waited_out_and_the_message_still_arrives_once(tg_app: App) -> None:
+    user = 78
+
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.fail("sendMessage", 429, retry_after=1)
+        fake.fail("sendMessage", 502)
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]), timeout=15)
+
+    fake = run(tg_app, scenario)
+    texts = [m["text"] for m in fake.sent[user]]
+    assert len(texts) == len(set(texts)), "nothing sent twice"
+    assert sum(1 for method, _ in fake.calls if method == "sendMessage") == len(texts) + 2
+
+
+def test_an_owner_who_blocked_the_bot_is_marked_inactive(tg_app: App) -> None:
+    user = 79
+
+    async def scenario(fake: FakeTelegram) -> None:
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
+        fake.fail("sendMessage", 403)
+        await fake.say(user, "/help", "fr")
+        await fake.wait_for(lambda: tg_app.store.get(f"telegram:{user}").active is False)
+
+    run(tg_app, scenario)
+
+
+def test_restarting_the_bot_mid_journey_resumes_at_the_same_step(settings: Settings, clock: FixedClock) -> None:
+    user = 80
+    first = build_app(settings, clock=clock)
+
+    async def part_one(fake: FakeTelegram) -> None:
+        await journey(first, fake, user, LOCAL_BAKERY, "fr", typed=False, stop_at="no_results")
+
+    run(first, part_one)
+    first.close()
+
+    second = build_app(settings, clock=clock)
+
+    async def part_two(fake: FakeTelegram) -> None:
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
+        assert _buttons(fake.sent[user][-1])[0]["callback_data"].startswith("no_results|")
+
+    run(second, part_two, FakeTelegram(first_update_id=10_000))
+    assert second.store.get(f"telegram:{user}").answers["market"] == "local"
+    second.close()
+
+
+# --- manners -------------------------------------------------------------------------------------
+
+
+def test_in_a_group_the_bot_says_once_to_talk_in_private(tg_app: App) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        for text in ("/start", "hello", "/plan"):
+            await fake.say(90, text, "fr", chat_type="group", chat_id=-100)
+        await fake.say(91, "/start", "fr")  # a private chat, to know the group was handled
+        await fake.wait_for(lambda: bool(fake.sent[91]))
+        await asyncio.sleep(0.2)
+
+    fake = run(tg_app, scenario)
+    assert len(fake.sent[-100]) == 1
+    assert "priv" in fake.sent[-100][0]["text"]
+    assert tg_app.store.get("telegram:90") is None
+
+
+def test_a_photo_or_an_edited_message_gets_a_kind_answer(tg_app: App) -> None:
+    user = 92
+
+    async def scenario(fake: FakeTelegram) -> None:
+        photo = fake.text_update(user, "x", "en")
+        del photo["message"]["text"]
+        photo["message"]["photo"] = [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]
+        await fake._push(photo)
+        edited = fake.text_update(user, "changed", "en")
+        await fake._push({"edited_message": {**edited["message"], "edit_date": 1}})
+        await fake.wait_for(lambda: len(fake.sent[user]) >= 2)
+
+    fake = run(tg_app, scenario)
+    texts = [m["text"] for m in fake.sent[user]]
+    assert "text" in texts[0] and "edited" in texts[1]
+
+
+def test_texts_from_owners_are_never_sent_as_markup(tg_app: App) -> None:
+    user = 93
+
+    async def scenario(fake: FakeTelegram) -> None:
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
+
+    fake = run(tg_app, scenario)
+    assert all(params.get("parse_mode") in (None, "") for method, params in fake.calls if method == "sendMessage")
+
+
+def test_every_button_fits_telegram_callback_limit(journey_flows: Flows | None = None) -> None:
+    from bot.config import ROOT
+    from bot.flows import load
+
+    flows = load(ROOT / "flows")
+    for step in flows.steps.values():
+        for choice in step.choices:
+            assert len(callback_data(step.id, "~" + choice.id).encode()) <= 64
+    for step in flows.plan_steps():
+        assert len(callback_data("@plan_edit", "edit:" + step.id).encode()) <= 64

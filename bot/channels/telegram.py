@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
+
+# Durations from PTB as timedelta (22.2+), without its deprecation warning about the old float.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     BotCommand,
@@ -33,6 +37,7 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.clock import Clock
 from bot.engine import Engine
@@ -304,12 +309,27 @@ class TelegramChannel:
         return self.clock.now()
 
 
-async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
-    """Send one reply: its text (split if long), the keyboard on the last part."""
+async def send_reply(bot: Any, chat_id: int, reply: Reply, attempts: int = 5) -> None:
+    """Send one reply: its text (split if long), the keyboard on the last part.
+
+    429s are waited out by the rate limiter; timeouts and 5xx are retried here with backoff, so a
+    reply is not lost to a passing fault. A 400 (the request itself is wrong) is not retried.
+    """
     parts = split_text(reply.text)
     for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        await bot.send_message(chat_id, part, reply_markup=keyboard(reply) if last else None)
+        markup = keyboard(reply) if index == len(parts) - 1 else None
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_transient),
+            wait=wait_exponential(multiplier=0.2, max=10),
+            stop=stop_after_attempt(attempts),
+            reraise=True,
+        ):
+            with attempt:
+                await bot.send_message(chat_id, part, reply_markup=markup)
+
+
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
 class TelegramSender:
@@ -330,5 +350,7 @@ class TelegramSender:
             ) from error
         except Forbidden as error:
             raise Unreachable(str(error)) from error
+        except BadRequest:
+            log.exception("Telegram refused a message to %s; it is dropped", owner)
         except (TimedOut, NetworkError) as error:
             raise TransientError(str(error)) from error

@@ -23,7 +23,7 @@ BOT = {"id": 123, "is_bot": True, "first_name": "Coach", "username": "coach_bot"
 class FakeTelegram:
     """The fake server and what it saw."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_update_id: int = 1) -> None:
         self.updates: list[dict[str, Any]] = []
         self.sent: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -31,7 +31,7 @@ class FakeTelegram:
         self.failures: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
         self.delays: dict[str, float] = {}
         self.webhook: dict[str, Any] | None = None
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)  # Telegram never reuses an id
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
