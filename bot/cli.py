@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.channels.terminal import TerminalChat
 
         return TerminalChat(app.engine, app.clock, args.user, args.lang).run()
+    except ConfigError as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return 2
     finally:
         app.close()
 

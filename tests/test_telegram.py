@@ -203,7 +203,9 @@ def test_an_owner_who_blocked_the_bot_is_marked_inactive(tg_app: App) -> None:
     run(tg_app, scenario)
 
 
-def test_restarting_the_bot_mid_journey_resumes_at_the_same_step(settings: Settings, clock: FixedClock) -> None:
+def test_restarting_the_bot_mid_journey_resumes_at_the_same_step(
+    settings: Settings, clock: FixedClock
+) -> None:
     user = 80
     first = build_app(settings, clock=clock)
 
@@ -267,7 +269,9 @@ def test_texts_from_owners_are_never_sent_as_markup(tg_app: App) -> None:
         await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
 
     fake = run(tg_app, scenario)
-    assert all(params.get("parse_mode") in (None, "") for method, params in fake.calls if method == "sendMessage")
+    assert all(
+        params.get("parse_mode") in (None, "") for method, params in fake.calls if method == "sendMessage"
+    )
 
 
 def test_every_button_fits_telegram_callback_limit(journey_flows: Flows | None = None) -> None:
@@ -280,3 +284,98 @@ def test_every_button_fits_telegram_callback_limit(journey_flows: Flows | None =
             assert len(callback_data(step.id, "~" + choice.id).encode()) <= 64
     for step in flows.plan_steps():
         assert len(callback_data("@plan_edit", "edit:" + step.id).encode()) <= 64
+
+
+# --- webhook --------------------------------------------------------------------------------------
+
+SECRET = "s3cret-Token_value"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_webhook_checks_the_secret_and_answers_a_retried_update_once(tg_app: App) -> None:
+    import aiohttp
+
+    user, port = 95, _free_port()
+    statuses: list[int] = []
+
+    async def main() -> FakeTelegram:
+        fake = FakeTelegram()
+        await fake.start()
+        channel = TelegramChannel(tg_app.engine, tg_app.clock)
+        application = channel.build(TOKEN, fake.url)
+        async with application:
+            await application.start()
+            await application.updater.start_webhook(
+                listen="127.0.0.1",
+                port=port,
+                url_path="telegram",
+                webhook_url="https://coach.example/telegram",
+                secret_token=SECRET,
+            )
+            url = f"http://127.0.0.1:{port}/telegram"
+            update = {"update_id": 501, **fake.text_update(user, "/start", "fr")}
+            async with aiohttp.ClientSession() as http:
+                for headers in (
+                    {},
+                    {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                    {"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                    {"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                ):
+                    async with http.post(url, json=update, headers=headers) as response:
+                        statuses.append(response.status)
+            await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
+            await asyncio.sleep(0.3)
+            await application.updater.stop()
+            await application.stop()
+        await fake.stop()
+        return fake
+
+    fake = asyncio.run(main())
+    assert statuses == [403, 403, 200, 200]
+    assert fake.webhook is not None and fake.webhook["secret_token"] == SECRET
+    assert sum(1 for m in fake.sent[user] if _buttons(m)) == 1, "the retried update got no second answer"
+
+
+# --- configuration and secrets -------------------------------------------------------------------
+
+
+def test_without_a_token_the_bot_says_what_to_do(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main(["telegram"]) == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_the_token_never_reaches_the_logs_even_at_debug(
+    tg_app: App, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from bot import logs
+
+    logs.configure("DEBUG", [TOKEN])
+    try:
+
+        async def scenario(fake: FakeTelegram) -> None:
+            fake.fail("sendMessage", 502)
+            await fake.say(96, "/start", "fr")
+            await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[96]))
+
+        run(tg_app, scenario)
+    finally:
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+    err = capfd.readouterr().err
+    assert "getUpdates" in err or "sendMessage" in err, "debug logging was on"
+    assert TOKEN not in err and TOKEN.split(":")[1] not in err
