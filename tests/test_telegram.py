@@ -379,3 +379,70 @@ def test_the_token_never_reaches_the_logs_even_at_debug(
     err = capfd.readouterr().err
     assert "getUpdates" in err or "sendMessage" in err, "debug logging was on"
     assert TOKEN not in err and TOKEN.split(":")[1] not in err
+
+
+# --- more of what owners see ---------------------------------------------------------------------
+
+
+def test_long_texts_are_split_under_telegram_limit() -> None:
+    from bot.channels.telegram import split_text
+
+    text = "\n".join(f"ligne {n} " + "x" * 90 for n in range(100))
+    parts = split_text(text)
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == text
+    assert split_text("y" * 9000) == ["y" * 4096, "y" * 4096, "y" * 808]
+
+
+def test_a_deep_link_start_works_like_start(tg_app: App) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        await fake.say(97, "/start promo-flyer-2026", "en")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[97]))
+
+    fake = run(tg_app, scenario)
+    assert _buttons(fake.sent[97][-1])[0]["callback_data"].startswith("language|")
+    assert tg_app.store.get("telegram:97").language == "en"
+
+
+def test_one_owner_is_answered_in_order_while_others_go_on(tg_app: App) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        for user in (98, 99):
+            await fake.say(user, "/start", "en")
+        await fake.wait_for(lambda: all(any(_buttons(m) for m in fake.sent[u]) for u in (98, 99)))
+        before = len(fake.sent[98])
+        for text in ("/progress", "/help", "/progress", "/help"):
+            await fake.say(98, text, "en")
+        await fake.say(99, "/help", "en")
+        await fake.wait_for(lambda: len(fake.sent[98]) >= before + 8)
+        answers = [m["text"] for m in fake.sent[98][before:] if not _buttons(m)]
+        assert [("/start" in t) for t in answers] == [False, True, False, True]
+
+    run(tg_app, scenario)
+
+
+def test_reminders_go_out_through_telegram_with_its_limits(tg_app: App, clock: FixedClock) -> None:
+    from datetime import timedelta
+
+    from bot.channels.telegram import TelegramSender
+    from bot.nudges.runner import NudgeRunner
+    from bot.outbox import Limits, Outbox
+
+    user = 100
+
+    async def scenario(fake: FakeTelegram) -> None:
+        await journey(tg_app, fake, user, LOCAL_BAKERY, "fr", typed=False)
+        clock.advance(timedelta(days=8))
+        claimed = NudgeRunner(tg_app.engine).sweep(clock.now())
+        assert {c.kind for c in claimed} == {"cadence", "weekly"}
+        before = len(fake.sent[user])
+        fake.fail("sendMessage", 429, retry_after=1)
+        channel = TelegramChannel(tg_app.engine, tg_app.clock)
+        application = channel.build(TOKEN, fake.url, retries=0)
+        async with application:
+            outbox = Outbox(tg_app.store, {"telegram": TelegramSender(application.bot)},
+                            {"telegram": Limits(per_second=30, per_chat_per_second=5)})
+            sent = await outbox.deliver_all([f"telegram:{user}"])
+        assert sent == sum(len(c.replies) for c in claimed) == len(fake.sent[user]) - before
+        assert tg_app.store.get(f"telegram:{user}").outbox == []
+
+    run(tg_app, scenario)
