@@ -439,10 +439,108 @@ def test_reminders_go_out_through_telegram_with_its_limits(tg_app: App, clock: F
         channel = TelegramChannel(tg_app.engine, tg_app.clock)
         application = channel.build(TOKEN, fake.url, retries=0)
         async with application:
-            outbox = Outbox(tg_app.store, {"telegram": TelegramSender(application.bot)},
-                            {"telegram": Limits(per_second=30, per_chat_per_second=5)})
+            outbox = Outbox(
+                tg_app.store,
+                {"telegram": TelegramSender(application.bot)},
+                {"telegram": Limits(per_second=30, per_chat_per_second=5)},
+            )
             sent = await outbox.deliver_all([f"telegram:{user}"])
         assert sent == sum(len(c.replies) for c in claimed) == len(fake.sent[user]) - before
         assert tg_app.store.get(f"telegram:{user}").outbox == []
 
     run(tg_app, scenario)
+
+
+def test_a_slow_bot_api_delays_answers_but_loses_none(tg_app: App) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.delays["sendMessage"] = 0.3
+        await fake.say(101, "/start", "en")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[101]), timeout=15)
+
+    fake = run(tg_app, scenario)
+    assert len(fake.sent[101]) == 2  # the welcome and the language question
+
+
+def test_a_rejected_token_is_said_plainly(
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import threading
+
+    from bot.cli import main
+
+    ready, stop = threading.Event(), threading.Event()
+    holder: dict[str, str] = {}
+
+    def serve() -> None:
+        async def run_fake() -> None:
+            fake = FakeTelegram()
+            holder["url"] = await fake.start()
+            fake.fail("getMe", 401, times=5)
+            ready.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+            await fake.stop()
+
+        asyncio.run(run_fake())
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:REJECTED-token")
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", holder["url"])
+        assert main(["telegram"]) == 2
+    finally:
+        stop.set()
+        thread.join()
+    err = capsys.readouterr().err
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in err
+    assert "REJECTED-token" not in err
+
+
+def test_coach_telegram_runs_polling_answers_and_stops_on_ctrl_c(
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import signal
+    import threading
+
+    from bot.cli import main
+
+    ready, stop = threading.Event(), threading.Event()
+    holder: dict[str, Any] = {}
+
+    def serve() -> None:
+        async def run_fake() -> None:
+            fake = FakeTelegram()
+            holder["fake"], holder["url"] = fake, await fake.start()
+            ready.set()
+            await fake.say(102, "/start", "fr")
+            try:
+                await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[102]), timeout=20)
+            finally:
+                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does
+                while not stop.is_set():
+                    await asyncio.sleep(0.05)
+                await fake.stop()
+
+        asyncio.run(run_fake())
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", holder["url"])
+        assert main(["telegram"]) == 0
+    finally:
+        stop.set()
+        thread.join()
+    fake = holder["fake"]
+    assert any(_buttons(m) for m in fake.sent[102])
+    assert {"fr", "en"} <= set(fake.commands), "the command menu was set at start"

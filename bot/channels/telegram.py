@@ -174,10 +174,14 @@ class TelegramChannel:
         base_url: str | None = None,
         retries: int = 3,
         after_init: Callable[[Any], Awaitable[None]] | None = None,
+        before_stop: Callable[[Any], Awaitable[None]] | None = None,
+        overall_per_second: float = 30,
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake).
 
-        `run_polling`/`run_webhook` set the command menu, then call `after_init`, once started.
+        `run_polling`/`run_webhook` set the command menu, then call `after_init`, once started,
+        and `before_stop` when stopping.
+        Sending is held to `overall_per_second` (Telegram's ~30/s; 0 lifts it, for benchmarks).
         """
 
         async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -185,11 +189,15 @@ class TelegramChannel:
             if after_init is not None:
                 await after_init(application)
 
-        builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=retries))
+        limiter = AIORateLimiter(overall_max_rate=overall_per_second, max_retries=retries)
+        builder = ApplicationBuilder().token(token).rate_limiter(limiter)
         if base_url:
             root = base_url.rstrip("/")
             builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
-        application = builder.concurrent_updates(PerOwnerProcessor()).post_init(post_init).build()
+        builder = builder.concurrent_updates(PerOwnerProcessor()).post_init(post_init)
+        if before_stop is not None:
+            builder = builder.post_stop(before_stop)
+        application = builder.build()
         application.add_handler(TypeHandler(Update, self.on_update))
         return application
 

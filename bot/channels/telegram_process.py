@@ -54,10 +54,24 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
         task = asyncio.create_task(nudge_task(app, application.bot))
         background.add(task)  # keep a reference: the loop holds tasks weakly
 
+    async def stop_nudges(_: Any) -> None:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+
     application = channel.build(
-        settings.telegram_token, settings.telegram_api_base_url or None, after_init=start_nudges
+        settings.telegram_token,
+        settings.telegram_api_base_url or None,
+        after_init=start_nudges,
+        before_stop=stop_nudges,
     )
+
+    async def check_token() -> None:
+        async with application.bot:  # getMe; closes its connections even when refused
+            pass
+
     try:
+        asyncio.run(check_token())
         if webhook_url:
             application.run_webhook(
                 listen=listen,

@@ -34,6 +34,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(first_update_id)  # Telegram never reuses an id
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
+        self._chat_sent: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -180,7 +181,18 @@ class FakeTelegram:
         async with self._changed:
             self.sent[chat_id].append(message)
             self._changed.notify_all()
+        self._chat_sent[chat_id].set()
         return message
+
+    async def wait_sent(self, chat_id: int, count: int, timeout: float = 60.0) -> None:
+        """Wait until `chat_id` has received more than `count` messages (no polling: for benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while len(self.sent[chat_id]) <= count:
+            event = self._chat_sent[chat_id]
+            event.clear()
+            if len(self.sent[chat_id]) > count:
+                break
+            await asyncio.wait_for(event.wait(), max(0.001, deadline - time.monotonic()))
 
     def _find(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
