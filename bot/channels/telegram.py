@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -174,7 +174,7 @@ class TelegramChannel:
         base_url: str | None = None,
         retries: int = 3,
         after_init: Callable[[Any], Awaitable[None]] | None = None,
-        before_stop: Callable[[Any], Awaitable[None]] | None = None,
+        before_stop: Callable[[Any], Coroutine[Any, Any, None]] | None = None,
         overall_per_second: float = 30,
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake).
