@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -461,86 +465,66 @@ def test_a_slow_bot_api_delays_answers_but_loses_none(tg_app: App) -> None:
     assert len(fake.sent[101]) == 2  # the welcome and the language question
 
 
-def test_a_rejected_token_is_said_plainly(
-    tmp_path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    import threading
-
-    from bot.cli import main
-
+@contextlib.contextmanager
+def fake_in_thread(script: Callable[[FakeTelegram], Awaitable[None]]) -> Iterator[FakeTelegram]:
+    """A fake Bot API on its own thread and loop, running `script`, while the test runs `coach`."""
     ready, stop = threading.Event(), threading.Event()
-    holder: dict[str, str] = {}
+    holder: dict[str, FakeTelegram] = {}
 
-    def serve() -> None:
-        async def run_fake() -> None:
-            fake = FakeTelegram()
-            holder["url"] = await fake.start()
-            fake.fail("getMe", 401, times=5)
-            ready.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
-            await fake.stop()
+    async def serve() -> None:
+        fake = holder["fake"] = FakeTelegram()
+        await fake.start()
+        ready.set()
+        task = asyncio.create_task(script(fake))
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await task
+        await fake.stop()
 
-        asyncio.run(run_fake())
-
-    thread = threading.Thread(target=serve)
+    thread = threading.Thread(target=asyncio.run, args=(serve(),))
     thread.start()
     try:
         assert ready.wait(10)
-        monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:REJECTED-token")
-        monkeypatch.setenv("TELEGRAM_API_BASE_URL", holder["url"])
-        assert main(["telegram"]) == 2
+        yield holder["fake"]
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_rejected_token_is_said_plainly(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    async def refuse(fake: FakeTelegram) -> None:
+        fake.fail("getMe", 401, times=5)
+
+    with fake_in_thread(refuse) as fake:
+        monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:REJECTED-token")
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.url)
+        assert main(["telegram"]) == 2
     err = capsys.readouterr().err
     assert "Telegram rejected TELEGRAM_BOT_TOKEN" in err
     assert "REJECTED-token" not in err
 
 
 def test_coach_telegram_runs_polling_answers_and_stops_on_ctrl_c(
-    tmp_path,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
-    import signal
-    import threading
-
     from bot.cli import main
 
-    ready, stop = threading.Event(), threading.Event()
-    holder: dict[str, Any] = {}
+    async def chat_then_ctrl_c(fake: FakeTelegram) -> None:
+        await fake.say(102, "/start", "fr")
+        try:
+            await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[102]), timeout=20)
+        finally:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does
 
-    def serve() -> None:
-        async def run_fake() -> None:
-            fake = FakeTelegram()
-            holder["fake"], holder["url"] = fake, await fake.start()
-            ready.set()
-            await fake.say(102, "/start", "fr")
-            try:
-                await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[102]), timeout=20)
-            finally:
-                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
-                await fake.stop()
-
-        asyncio.run(run_fake())
-
-    thread = threading.Thread(target=serve)
-    thread.start()
-    try:
-        assert ready.wait(10)
+    with fake_in_thread(chat_then_ctrl_c) as fake:
         monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-        monkeypatch.setenv("TELEGRAM_API_BASE_URL", holder["url"])
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.url)
         assert main(["telegram"]) == 0
-    finally:
-        stop.set()
-        thread.join()
-    fake = holder["fake"]
     assert any(_buttons(m) for m in fake.sent[102])
     assert {"fr", "en"} <= set(fake.commands), "the command menu was set at start"
