@@ -181,6 +181,10 @@ class Flows:
         """The steps that hold a field of the plan, in order."""
         return [self.steps[s] for s in self.order if self.steps[s].plan_field]
 
+    def plan_step(self, field_name: str) -> Step | None:
+        """The step that holds the plan field `field_name`, if the flows have it."""
+        return next((s for s in self.plan_steps() if s.plan_field == field_name), None)
+
     def text_keys(self) -> dict[str, tuple[str, str]]:
         """Every catalog key the flows use, with the (file, step) that first uses it."""
         keys: dict[str, tuple[str, str]] = {}

@@ -119,7 +119,7 @@ class Outbox:
                     await self._send(sender, limits, record.channel, owner_id, reply)
                 except Unreachable:
                     log.info("owner %s is unreachable on %s: marked inactive", owner_id, record.channel)
-                    await asyncio.to_thread(self._mark_inactive, owner_id)
+                    await asyncio.to_thread(mark_unreachable, self.store, owner_id)
                     return sent
                 except (RetryLater, TransientError) as error:
                     log.warning(
@@ -152,10 +152,12 @@ class Outbox:
             record.outbox = [e for e in record.outbox if e["delivered"] < len(e["replies"])]
             self.store.put(record)
 
-    def _mark_inactive(self, owner_id: str) -> None:
-        with self.store.lock(owner_id):
-            record = self.store.get(owner_id)
-            if record is not None:
-                record.active = False
-                record.next_check_at = None
-                self.store.put(record)
+
+def mark_unreachable(store: Store, owner_id: str) -> None:
+    """Mark an owner the channel cannot reach as inactive: no more nudges until they write."""
+    with store.lock(owner_id):
+        record = store.get(owner_id)
+        if record is not None:
+            record.active = False
+            record.next_check_at = None
+            store.put(record)

@@ -28,14 +28,14 @@ def add_months(day: date, months: int) -> date:
 
 def currency(answers: dict[str, Any], flows: Flows) -> str:
     """The owner's currency: the plan's currency field, or EUR."""
-    step = _field_step(flows, "currency")
+    step = flows.plan_step("currency")
     value = answers.get(step.id) if step else None
     return value if isinstance(value, str) else DEFAULT_CURRENCY
 
 
 def monthly_cost(answers: dict[str, Any], flows: Flows) -> float | None:
     """Hours per week times the hourly rate, over an average month; None until both are known."""
-    hours_step, rate_step = _field_step(flows, "hours"), _field_step(flows, "hourly_rate")
+    hours_step, rate_step = flows.plan_step("hours"), flows.plan_step("hourly_rate")
     if hours_step is None or rate_step is None:
         return None
     hours, rate = answers.get(hours_step.id), answers.get(rate_step.id)
@@ -134,6 +134,3 @@ def is_complete(flows: Flows, answers: dict[str, Any]) -> bool:
     """Whether every field of the plan has a value."""
     return all(answers.get(step.id) not in (None, []) for step in flows.plan_steps())
 
-
-def _field_step(flows: Flows, name: str) -> Step | None:
-    return next((s for s in flows.plan_steps() if s.plan_field == name), None)

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.answers import match_choice
-from bot.flows import Flows, Step
+from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import targets
@@ -19,9 +19,6 @@ PROMO_WORDS = {"promo", "promotion", "promotional", "promotionnel", "promotionne
 WAITING_BUCKETS = {"none": (0, 0), "few": (1, 5), "many": (6, MAX_WAITING)}
 """The one-tap answers to "comments waiting?": the count they stand for, at least and at most."""
 
-
-def _field_step(flows: Flows, name: str) -> Step | None:
-    return next((s for s in flows.plan_steps() if s.plan_field == name), None)
 
 
 def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> None:
@@ -42,7 +39,7 @@ def set_waiting(record: OwnerRecord, count: int, at: datetime) -> None:
 
 def parse_posted(args: str, flows: Flows, translators: list[Translator]) -> tuple[str | None, bool] | None:
     """Read `/posted [network] [promo]`; None when a word is neither."""
-    network_step = _field_step(flows, "networks")
+    network_step = flows.plan_step("networks")
     choices = network_step.choices if network_step else ()
     labels = [[t.tr(c.label) for t in translators] + [c.id] for c in choices]
     network, promo = None, False
@@ -59,7 +56,7 @@ def parse_posted(args: str, flows: Flows, translators: list[Translator]) -> tupl
 
 def network_label(flows: Flows, network: str, t: Translator) -> str:
     """The name of a network in the owner's language."""
-    step = _field_step(flows, "networks")
+    step = flows.plan_step("networks")
     choice = step.choice(network) if step else None
     return t.tr(choice.label) if choice else network
 
@@ -98,7 +95,7 @@ def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
     prefs = Prefs.of(record.prefs, record.language)
     posts = _posts_between(record, _week_start(prefs, now), now + timedelta(seconds=1))
     lines = [t.tr("week.title"), t.tr("week.posts", count=t.number(len(posts)), cadence=t.number(cadence))]
-    ceiling_step = _field_step(flows, "promo_share")
+    ceiling_step = flows.plan_step("promo_share")
     ceiling = record.answers.get(ceiling_step.id, 10) if ceiling_step else 10
     if posts:
         promo = sum(1 for p in posts if p.get("promo"))
@@ -110,7 +107,7 @@ def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
     waiting = record.waiting
     if waiting.get("count") and waiting.get("since"):
         age_hours = (now - datetime.fromisoformat(waiting["since"])).total_seconds() / 3600
-        reply_step = _field_step(flows, "reply_time")
+        reply_step = flows.plan_step("reply_time")
         choice = reply_step.choice(str(record.answers.get(reply_step.id))) if reply_step else None
         lines.append(
             t.tr(

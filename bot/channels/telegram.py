@@ -43,7 +43,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import COMMANDS, InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
-from bot.outbox import RetryLater, TransientError, Unreachable
+from bot.outbox import RetryLater, TransientError, Unreachable, mark_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -302,15 +302,7 @@ class TelegramChannel:
                 await send_reply(context.bot, chat_id, reply)
         except Forbidden:
             log.info("owner %s blocked the bot: marked inactive", owner)
-            await asyncio.to_thread(self._mark_inactive, owner)
-
-    def _mark_inactive(self, owner: str) -> None:
-        with self.engine.store.lock(owner):
-            record = self.engine.store.get(owner)
-            if record is not None:
-                record.active = False
-                record.next_check_at = None
-                self.engine.store.put(record)
+            await asyncio.to_thread(mark_unreachable, self.engine.store, owner)
 
     def engine_now(self) -> datetime:
         """The time stamped on events."""

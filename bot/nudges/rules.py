@@ -37,7 +37,7 @@ class Due:
 
 
 def _plan_value(flows: Flows, answers: dict[str, Any], field: str) -> Any:
-    step = next((s for s in flows.plan_steps() if s.plan_field == field), None)
+    step = flows.plan_step(field)
     if step is None:
         return None
     value = answers.get(step.id)
