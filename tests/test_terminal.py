@@ -117,3 +117,20 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock) -> None:
     again = io.StringIO()
     TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO(""), stdout=again).run()
     assert app.engine.translators["fr"].tr("terminal.nudges") not in again.getvalue(), "shown once"
+
+
+def test_a_reader_that_goes_away_ends_the_chat_quietly(tmp_path: Path) -> None:
+    env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
+    answers = (FIXTURES / "bakery_fr.txt").read_text(encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--user", "pipe"], cwd=ROOT, env=env, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdin is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # like `coach chat | head -1`
+    process.stdin.write(answers)
+    process.stdin.close()
+    assert process.wait(timeout=60) == 0
+    assert "Traceback" not in process.stderr.read()
+    process.stderr.close()

@@ -7,6 +7,7 @@ Reminders due for the owner are shown after each exchange (the terminal is their
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -91,6 +92,9 @@ class TerminalChat:
                 self.send(line)
         except KeyboardInterrupt:
             pass
+        except BrokenPipeError:  # the reader went away (`coach chat | head`): stop quietly
+            self.stdout = open(os.devnull, "w")  # noqa: SIM115 - only to absorb the final flush
+            return 0
         if self.interactive:
             print("\n" + self.engine.translators[self._language()].tr("terminal.bye"), file=self.stdout)
         return 0
