@@ -133,4 +133,3 @@ def top_risks(flows: Flows, answers: dict[str, Any]) -> list[Step]:
 def is_complete(flows: Flows, answers: dict[str, Any]) -> bool:
     """Whether every field of the plan has a value."""
     return all(answers.get(step.id) not in (None, []) for step in flows.plan_steps())
-

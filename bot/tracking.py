@@ -20,7 +20,6 @@ WAITING_BUCKETS = {"none": (0, 0), "few": (1, 5), "many": (6, MAX_WAITING)}
 """The one-tap answers to "comments waiting?": the count they stand for, at least and at most."""
 
 
-
 def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> None:
     """Note one published post."""
     record.posts.append({"at": at.isoformat(), "network": network, "promo": promo})

@@ -123,8 +123,13 @@ def test_a_reader_that_goes_away_ends_the_chat_quietly(tmp_path: Path) -> None:
     env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
     answers = (FIXTURES / "bakery_fr.txt").read_text(encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat", "--user", "pipe"], cwd=ROOT, env=env, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "bot", "chat", "--user", "pipe"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert process.stdout is not None and process.stdin is not None and process.stderr is not None
     process.stdout.readline()
