@@ -72,11 +72,6 @@ class Reply:
     step: str | None = None
     done_label: str | None = None
 
-    @property
-    def asks(self) -> bool:
-        """Whether this reply offers choices."""
-        return bool(self.choices)
-
     def to_dict(self) -> dict[str, Any]:
         """The reply as JSON-ready data, to keep in an outbox."""
         return {

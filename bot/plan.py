@@ -128,8 +128,3 @@ def top_risks(flows: Flows, answers: dict[str, Any]) -> list[Step]:
         if choice is not None and choice.risk > 0:
             scored.append((-choice.risk, index, step))
     return [step for _, _, step in sorted(scored, key=lambda s: (s[0], s[1]))[:TOP_RISKS]]
-
-
-def is_complete(flows: Flows, answers: dict[str, Any]) -> bool:
-    """Whether every field of the plan has a value."""
-    return all(answers.get(step.id) not in (None, []) for step in flows.plan_steps())

@@ -198,22 +198,20 @@ class FakeTelegram:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         return next(m for m in self.sent[chat_id] if m["message_id"] == message_id)
 
-    async def _editMessageText(self, params: dict[str, Any]) -> Any:
+    def _edit(self, params: dict[str, Any], **changes: Any) -> dict[str, Any]:
         message = self._find(params)
-        message["text"] = params["text"]
+        message.update(changes)
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         else:
             message.pop("reply_markup", None)
         return message
 
+    async def _editMessageText(self, params: dict[str, Any]) -> Any:
+        return self._edit(params, text=params["text"])
+
     async def _editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
-        message = self._find(params)
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        else:
-            message.pop("reply_markup", None)
-        return message
+        return self._edit(params)
 
     async def _setMyCommands(self, params: dict[str, Any]) -> Any:
         self.commands[params.get("language_code") or ""] = params["commands"]
