@@ -1,4 +1,4 @@
-"""The `coach` command: `chat` in the terminal, `nudges` to send reminders, `diagram` of the flows."""
+"""The `coach` command: `chat` in the terminal, `telegram`, `slack`, `nudges` for reminders, `diagram`."""
 
 from __future__ import annotations
 
@@ -52,6 +52,13 @@ def parser() -> argparse.ArgumentParser:
     telegram.add_argument("--webhook-url", help="public HTTPS URL Telegram posts to (default: long polling)")
     telegram.add_argument("--listen", default="127.0.0.1", help="address the webhook server listens on")
     telegram.add_argument("--port", type=int, default=8443, help="port the webhook server listens on")
+    slack = commands.add_parser(
+        "slack", help="run the Slack app (SLACK_BOT_TOKEN or OAuth, SLACK_SIGNING_SECRET; see manifest.yml)"
+    )
+    slack.add_argument("--listen", default="127.0.0.1", help="address the HTTP server listens on")
+    slack.add_argument(
+        "--port", type=int, default=3000, help="port the HTTP server listens on (default 3000)"
+    )
     commands.add_parser("diagram", help="print docs/flows.md (the flows as a Mermaid diagram)")
     return root
 
@@ -77,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.channels.telegram_process import run_telegram
 
             return run_telegram(app, args.webhook_url, args.listen, args.port)
+        if args.command == "slack":
+            from bot.channels.slack_process import run_slack
+
+            return run_slack(app, args.listen, args.port)
         if args.command == "nudges":
             from bot.nudges.loop import run_nudges
 

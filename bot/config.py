@@ -26,15 +26,28 @@ class Settings:
     telegram_token: str = field(default="", repr=False)
     telegram_api_base_url: str = ""
     telegram_webhook_secret: str = field(default="", repr=False)
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_api_url: str = ""
 
     @property
     def secrets(self) -> list[str]:
         """Values that must never appear in a log."""
-        return [self.telegram_token, self.telegram_webhook_secret]
+        return [
+            self.telegram_token,
+            self.telegram_webhook_secret,
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.slack_client_secret,
+        ]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read COACH_DATA_DIR, COACH_FSYNC (1/0), COACH_LOG_LEVEL and the TELEGRAM_* variables."""
+        """Read COACH_DATA_DIR, COACH_FSYNC (1/0), COACH_LOG_LEVEL, the TELEGRAM_* and SLACK_* variables."""
         env = os.environ if env is None else env
         fsync_raw = env.get("COACH_FSYNC", "1").strip().lower()
         if fsync_raw not in ("1", "0", "true", "false", "yes", "no"):
@@ -49,4 +62,10 @@ class Settings:
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip(),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
+            slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
+            slack_client_id=env.get("SLACK_CLIENT_ID", "").strip(),
+            slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip(),
+            slack_api_url=env.get("SLACK_API_URL", "").strip(),
         )

@@ -74,6 +74,15 @@ class Engine:
             self.store.put(record)
             return replies
 
+    def overview(self, owner_id: str, at: datetime) -> Overview | None:
+        """Where the owner stands and their plan so far, for a home screen; reads, never writes."""
+        record = self.store.get(owner_id)
+        if record is None or not record.state:
+            return None
+        turn = _Turn(self, record, InboundEvent(owner_id, record.channel, at))
+        progress = turn.cmd_progress("")[0].text
+        return Overview(record.language, progress, turn.plan_text(), record.state == DONE)
+
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         language = normalise_language(event.language) or DEFAULT_LANGUAGE
         stamp = event.at.isoformat()
@@ -83,6 +92,16 @@ class Engine:
 
     def _fallback_translator(self, event: InboundEvent) -> Translator:
         return self.translators[normalise_language(event.language) or DEFAULT_LANGUAGE]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """An owner's progress and plan as texts in their language, for a home screen."""
+
+    language: str
+    progress: str
+    plan: str
+    done: bool
 
 
 @dataclass
@@ -215,9 +234,11 @@ class _Turn:
             )
         ]
 
+    def plan_text(self) -> str:
+        return plan.render(self.flows, self.record.answers, self.t, self._completed_at(), self.now)
+
     def cmd_plan(self, args: str) -> list[Reply]:
-        answers = self.record.answers
-        text = plan.render(self.flows, answers, self.t, self._completed_at(), self.now)
+        text = self.plan_text()
         if self.record.state != DONE:
             return [Reply(self.t.tr("plan.not_finished") + "\n\n" + text), *self.ask_current()]
         self.record.prompt = PLAN_EDIT

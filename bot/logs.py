@@ -1,16 +1,20 @@
 """Logging set-up that never lets a secret through, whatever library writes the record.
 
-HTTP clients log request URLs (Telegram's carry the bot token); every record is rendered and
-the secrets replaced before any handler writes it.
+HTTP clients log request URLs (Telegram's carry the bot token) and, at debug level, response
+bodies (Slack's OAuth answer carries each workspace's bot token): every record is rendered, and
+the configured secrets and anything shaped like a Slack token replaced, before any handler
+writes it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
 REDACTED = "[secret]"
+SLACK_TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{6,}")
 
 
 class RedactSecrets(logging.Filter):
@@ -28,6 +32,7 @@ class RedactSecrets(logging.Filter):
             record.exc_info, record.exc_text = None, None
         for secret in self.secrets:
             message = message.replace(secret, REDACTED)
+        message = SLACK_TOKEN.sub(REDACTED, message)
         record.msg, record.args = message, None
         return True
 

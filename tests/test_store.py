@@ -127,3 +127,26 @@ def test_temporary_files_left_by_a_crash_are_cleaned_at_open(tmp_path: Path) -> 
     assert not leftover.exists()
     assert list(store.owner_ids()) == []
     store.close()
+
+
+def test_a_workspace_installation_is_kept_replaced_and_forgotten(store: Store, tmp_path: Path) -> None:
+    assert store.get_installation("-:T1") is None
+    store.put_installation("-:T1", {"team_id": "T1", "bot_token": "xoxb-1"})
+    store.put_installation("-:T2", {"team_id": "T2", "bot_token": "xoxb-2"})
+    store.put_installation("-:T1", {"team_id": "T1", "bot_token": "xoxb-1b"})
+    assert store.get_installation("-:T1") == {"team_id": "T1", "bot_token": "xoxb-1b"}
+    assert store.delete_installation("-:T1") is True
+    assert store.delete_installation("-:T1") is False
+    assert store.get_installation("-:T1") is None
+    assert store.get_installation("-:T2") == {"team_id": "T2", "bot_token": "xoxb-2"}
+
+
+def test_installations_survive_a_restart_of_the_tinydb_store(tmp_path: Path) -> None:
+    first = TinyDBStore(tmp_path / "data")
+    first.put_installation("-:T1", {"team_id": "T1", "bot_token": "xoxb-1"})
+    first.close()
+    again = TinyDBStore(tmp_path / "data")
+    try:
+        assert again.get_installation("-:T1") == {"team_id": "T1", "bot_token": "xoxb-1"}
+    finally:
+        again.close()

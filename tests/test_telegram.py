@@ -389,13 +389,14 @@ def test_the_token_never_reaches_the_logs_even_at_debug(
 
 
 def test_long_texts_are_split_under_telegram_limit() -> None:
-    from bot.channels.telegram import split_text
+    from bot.channels.telegram import MAX_TEXT
+    from bot.channels.text import split_text
 
     text = "\n".join(f"ligne {n} " + "x" * 90 for n in range(100))
-    parts = split_text(text)
+    parts = split_text(text, MAX_TEXT)
     assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts) == text
-    assert split_text("y" * 9000) == ["y" * 4096, "y" * 4096, "y" * 808]
+    assert split_text("y" * 9000, MAX_TEXT) == ["y" * 4096, "y" * 4096, "y" * 808]
 
 
 def test_a_deep_link_start_works_like_start(tg_app: App) -> None:

@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from bot.channels.text import split_text
 from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import COMMANDS, InboundEvent, Reply
@@ -57,18 +58,6 @@ DONE_MARK = "="
 def owner_id(user_id: int) -> str:
     """The engine's id for a Telegram user."""
     return f"{CHANNEL}:{user_id}"
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a text into messages under Telegram's limit, at line breaks where possible."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    parts.append(text)
-    return parts
 
 
 def callback_data(step: str | None, choice: str) -> str:
@@ -315,7 +304,7 @@ async def send_reply(bot: Any, chat_id: int, reply: Reply, attempts: int = 5) ->
     429s are waited out by the rate limiter; timeouts and 5xx are retried here with backoff, so a
     reply is not lost to a passing fault. A 400 (the request itself is wrong) is not retried.
     """
-    parts = split_text(reply.text)
+    parts = split_text(reply.text, MAX_TEXT)
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 else None
         async for attempt in AsyncRetrying(

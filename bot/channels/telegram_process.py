@@ -16,28 +16,10 @@ from telegram.error import InvalidToken
 from bot.app import App
 from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender
 from bot.config import ConfigError
-from bot.nudges.loop import sweep_and_deliver
-from bot.nudges.runner import NudgeRunner
-from bot.outbox import Limits, Outbox
+from bot.nudges.loop import deliver_forever
+from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
-NUDGE_INTERVAL = 60.0
-
-
-def nudge_task(app: App, bot: Any, interval: float = NUDGE_INTERVAL) -> Any:
-    """A coroutine that sweeps and delivers reminders every `interval` seconds."""
-    runner = NudgeRunner(app.engine)
-    outbox = Outbox(app.store, {CHANNEL: TelegramSender(bot)}, {CHANNEL: Limits()})
-
-    async def loop() -> None:
-        while True:
-            try:
-                await sweep_and_deliver(app, runner, outbox, app.clock.now())
-            except Exception:
-                log.exception("nudge round failed; trying again next round")
-            await asyncio.sleep(interval)
-
-    return loop()
 
 
 def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> int:
@@ -51,7 +33,8 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
     background: set[asyncio.Task[None]] = set()
 
     async def start_nudges(application: Any) -> None:
-        task = asyncio.create_task(nudge_task(app, application.bot))
+        senders = {CHANNEL: TelegramSender(application.bot)}
+        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}))
         background.add(task)  # keep a reference: the loop holds tasks weakly
 
     async def stop_nudges(_: Any) -> None:

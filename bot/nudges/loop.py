@@ -15,6 +15,8 @@ from bot.nudges.runner import Claimed, NudgeRunner
 from bot.outbox import Limits, Outbox, Sender
 
 log = logging.getLogger(__name__)
+INTERVAL = 60.0
+"""Seconds between two sweeps."""
 
 
 def describe(claimed: Claimed, at: datetime) -> str:
@@ -43,12 +45,30 @@ async def sweep_and_deliver(
     return claimed
 
 
+async def deliver_forever(
+    app: App, senders: Mapping[str, Sender], limits: Mapping[str, Limits], interval: float = INTERVAL
+) -> None:
+    """Inside a channel's process: sweep and deliver through its senders until cancelled.
+
+    On TinyDB one process owns the data folder, so a channel's process claims and delivers the
+    reminders itself, with the same rate limits and retries as its conversations.
+    """
+    runner = NudgeRunner(app.engine)
+    outbox = Outbox(app.store, senders, limits)
+    while True:
+        try:
+            await sweep_and_deliver(app, runner, outbox, app.clock.now())
+        except Exception:
+            log.exception("nudge round failed; trying again next round")
+        await asyncio.sleep(interval)
+
+
 def run_nudges(
     app: App,
     once: bool,
     at: datetime | None,
     dry_run: bool,
-    interval: float,
+    interval: float = INTERVAL,
     senders: Mapping[str, Sender] | None = None,
     limits: Mapping[str, Limits] | None = None,
     out: TextIO = sys.stdout,

@@ -106,6 +106,18 @@ class Store(ABC):
     def owner_ids(self) -> Iterator[str]:
         """Yield the id of every owner on file."""
 
+    @abstractmethod
+    def get_installation(self, key: str) -> dict[str, Any] | None:
+        """Return a chat platform's installation (a Slack workspace's bot token and ids), or None."""
+
+    @abstractmethod
+    def put_installation(self, key: str, doc: dict[str, Any]) -> None:
+        """Keep an installation durably, replacing the one under `key`."""
+
+    @abstractmethod
+    def delete_installation(self, key: str) -> bool:
+        """Forget an installation (the app was uninstalled); tell whether there was one."""
+
     def due_owners(self, now: str) -> list[str]:
         """Owners the nudge runner should look at: next check passed, or messages to deliver.
 

@@ -15,6 +15,7 @@ class MemoryStore(Store):
     def __init__(self) -> None:
         super().__init__()
         self._docs: dict[str, dict[str, Any]] = {}
+        self._installations: dict[str, dict[str, Any]] = {}
 
     def get(self, owner_id: str) -> OwnerRecord | None:
         """Return a copy of the owner's record."""
@@ -32,3 +33,16 @@ class MemoryStore(Store):
     def owner_ids(self) -> Iterator[str]:
         """Yield every owner id."""
         yield from list(self._docs)
+
+    def get_installation(self, key: str) -> dict[str, Any] | None:
+        """Return a copy of the installation."""
+        doc = self._installations.get(key)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    def put_installation(self, key: str, doc: dict[str, Any]) -> None:
+        """Keep a copy of the installation."""
+        self._installations[key] = copy.deepcopy(doc)
+
+    def delete_installation(self, key: str) -> bool:
+        """Forget the installation."""
+        return self._installations.pop(key, None) is not None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from tinydb import TinyDB
+from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
@@ -164,6 +164,19 @@ class TinyDBStore(Store):
         for path in self._owners.glob("*" + SUFFIX):
             if not path.name.startswith(TMP_PREFIX):
                 yield unquote(path.name[: -len(SUFFIX)])
+
+    def get_installation(self, key: str) -> dict[str, Any] | None:
+        """Read an installation from `meta.json` (there are few: one per workspace)."""
+        row = self._meta.table("installations").get(Query().key == key)
+        return dict(row["doc"]) if isinstance(row, Document) else None
+
+    def put_installation(self, key: str, doc: dict[str, Any]) -> None:
+        """Replace the installation under `key` (the whole small file is rewritten atomically)."""
+        self._meta.table("installations").upsert({"key": key, "doc": doc}, Query().key == key)
+
+    def delete_installation(self, key: str) -> bool:
+        """Forget the installation under `key`."""
+        return bool(self._meta.table("installations").remove(Query().key == key))
 
     def due_owners(self, now: str) -> list[str]:
         """Owners to look at, from an index read once and then kept up to date by `put`."""

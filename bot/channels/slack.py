@@ -1,0 +1,399 @@
+"""The Slack channel: a real `slack-bolt` `AsyncApp`, translating only.
+
+`/coach <command>` and the Home tab's button start or steer the conversation; the conversation
+itself runs in the owner's direct message with the bot: choices as Block Kit buttons (a
+multiple choice as checkboxes and Done), free text as DM messages, and each answered question
+updated to show the answer without its buttons. Owners are `slack:<team>:<user>`; a new
+owner's language is their Slack locale. Every request is acknowledged first and worked on
+after, one owner's events in arrival order. Slack's retries of an event carry the same
+`event_id`, which the engine handles once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.oauth.state_store import FileOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels import slack_blocks as kit
+from bot.channels.slack_installations import StoreInstallations
+from bot.clock import Clock
+from bot.engine import Engine
+from bot.events import InboundEvent, Reply
+from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
+from bot.outbox import RetryLater, TransientError, Unreachable, mark_unreachable
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+SCOPES = ("commands", "chat:write", "im:history", "im:write", "users:read")
+DEFAULT_API_URL = "https://slack.com/api/"
+GONE = frozenset(
+    {
+        "account_inactive",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "is_archived",
+        "team_access_not_granted",
+        "missing_scope",
+    }
+)
+"""Slack errors that mean the owner cannot be reached until something changes on their side."""
+
+
+def owner_id(team_id: str, user_id: str) -> str:
+    """The engine's id for a Slack user of a workspace."""
+    return f"{CHANNEL}:{team_id}:{user_id}"
+
+
+def split_owner(owner: str) -> tuple[str, str]:
+    """The workspace and user of an owner id."""
+    _, team, user = owner.split(":", 2)
+    return team, user
+
+
+def web_client(api_url: str | None, token: str | None = None) -> AsyncWebClient:
+    """A Web API client that retries resets, 5xx and 429s (waiting Slack's `Retry-After`)."""
+    return AsyncWebClient(
+        token=token,
+        base_url=api_url or DEFAULT_API_URL,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+class SlackChannel:
+    """Connects the engine to a Bolt `AsyncApp`: in one workspace (a bot token) or many (OAuth)."""
+
+    def __init__(self, engine: Engine, clock: Clock, api_url: str | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.api_url = api_url or DEFAULT_API_URL
+        self.installations: StoreInstallations | None = None
+        self.token: str | None = None
+        self._queues: dict[str, asyncio.Lock] = {}
+        self._dms: dict[str, str] = {}
+        self._homes: dict[str, str] = {}
+        self._client: AsyncWebClient | None = None
+
+    def build(
+        self,
+        signing_secret: str,
+        token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        state_dir: Path | None = None,
+    ) -> AsyncApp:
+        """The Bolt app: with `token` for one workspace, or with OAuth for installing into many."""
+        client = web_client(self.api_url, token)
+        if token:
+            self.token = token
+            app = AsyncApp(signing_secret=signing_secret, token=token, client=client)
+        else:
+            self.installations = StoreInstallations(self.engine.store)
+            oauth = AsyncOAuthSettings(
+                client_id=client_id,
+                client_secret=client_secret,
+                scopes=list(SCOPES),
+                installation_store=self.installations,
+                installation_store_bot_only=True,
+                state_store=FileOAuthStateStore(
+                    expiration_seconds=600, base_dir=str(state_dir or Path("data") / "slack-oauth-state")
+                ),
+            )
+            authorize = AsyncInstallationStoreAuthorize(
+                installation_store=self.installations,
+                client_id=client_id,
+                client_secret=client_secret,
+                bot_only=True,
+                cache_enabled=True,
+                client=client,
+                logger=log,
+            )
+            # An AsyncAuthorize instance is taken as is; the stub only names plain functions.
+            app = AsyncApp(
+                signing_secret=signing_secret,
+                client=client,
+                oauth_settings=oauth,
+                authorize=authorize,  # type: ignore[arg-type]
+            )
+        app.command("/coach")(self.on_command)
+        app.action(re.compile(r"^coach\."))(self.on_action)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.event("app_uninstalled")(self.on_uninstalled)
+        app.event("tokens_revoked")(self.on_tokens_revoked)
+        return app
+
+    def now(self) -> datetime:
+        """The time stamped on events."""
+        return self.clock.now()
+
+    # --- inbound ----------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        """`/coach <command> [args]`: acknowledge at once, then answer in the owner's DM."""
+        team, user = str(command.get("team_id", "")), str(command.get("user_id", ""))
+        owner = owner_id(team, user)
+        if self._dms.get(owner) == command.get("channel_id"):
+            await ack()
+        else:  # typed elsewhere: say where the answer goes, only to them
+            await ack(text=kit.slack_commands(self._translator(owner).tr("slack.dm_notice")))
+        words = str(command.get("text", "")).strip() or "start"
+        event = InboundEvent.from_text(
+            owner, CHANNEL, self.now(), "/" + words.removeprefix("/"), event_id=self._event_id(command)
+        )
+        await self._handle(client, team, user, event)
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A button or checkbox: answer the question it belongs to, then mark it answered."""
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        action_id = str(action.get("action_id", ""))
+        team = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+        user = str((body.get("user") or {}).get("id", ""))
+        owner = owner_id(team, user)
+        if action_id.startswith(kit.MULTI):
+            return  # a box ticked: the answer is read from all of them on Done
+        if action_id == kit.HOME_START:
+            event = InboundEvent(owner, CHANNEL, self.now(), command="start", event_id=self._event_id(body))
+            await self._handle(client, team, user, event)
+            return
+        step, _, choice = str(action.get("value", "")).partition("|")
+        if action_id == kit.DONE:
+            ticked = kit.selected((body.get("state") or {}).get("values") or {})
+            choices, labels = tuple(v for v, _ in ticked), [label for _, label in ticked]
+        else:
+            choices, labels = (choice,), [str((action.get("text") or {}).get("text", ""))]
+        if not choices or not choices[0]:
+            return
+        event = InboundEvent(
+            owner, CHANNEL, self.now(), choices=choices, step=step or None, event_id=self._event_id(body)
+        )
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id", ""))
+
+        async def mark_answered() -> None:
+            if not message.get("ts") or not channel:
+                return
+            try:
+                blocks = kit.answered(message.get("blocks") or [], labels)
+                await client.chat_update(
+                    channel=channel, ts=message["ts"], text=message.get("text", ""), blocks=blocks
+                )
+            except SlackApiError as error:  # too old or deleted: the answer stands anyway
+                log.info("could not mark the answer on the question: %s", error.response.get("error"))
+
+        await self._handle(client, team, user, event, before_replies=mark_answered)
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A message in the owner's DM with the bot: their typed answer."""
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        team = str(body.get("team_id") or event.get("team") or "")
+        user = str(event.get("user") or "")
+        if not user:
+            return
+        owner = owner_id(team, user)
+        self._dms[owner] = str(event.get("channel", ""))
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            await self._say(client, team, user, "slack.edited")
+            return
+        if subtype is not None or not isinstance(event.get("text"), str):
+            if subtype in (None, "file_share"):
+                await self._say(client, team, user, "slack.unsupported")
+            return
+        inbound = InboundEvent.from_text(
+            owner, CHANNEL, self.now(), str(event["text"]), event_id=self._event_id(body)
+        )
+        await self._handle(client, team, user, inbound)
+
+    async def on_home_opened(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The owner opened the Home tab: show their progress and plan."""
+        if event.get("tab") != "home":
+            return
+        team = str(body.get("team_id") or "")
+        user = str(event.get("user") or "")
+        if user:
+            await self.publish_home(client, team, user, force=True)
+
+    async def on_uninstalled(self, context: AsyncBoltContext) -> None:
+        """The workspace removed the app: forget its token, stop reminders, keep the owners' data."""
+        await self._workspace_gone(context.enterprise_id, context.team_id)
+
+    async def on_tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """The bot token was revoked: as for an uninstall; revoked user tokens do not matter here."""
+        if (event.get("tokens") or {}).get("bot"):
+            await self._workspace_gone(context.enterprise_id, context.team_id)
+
+    # --- the conversation -------------------------------------------------------------------
+
+    async def _handle(
+        self,
+        client: AsyncWebClient,
+        team: str,
+        user: str,
+        event: InboundEvent,
+        before_replies: Any = None,
+    ) -> None:
+        owner = event.owner_id
+        async with self._queues.setdefault(owner, asyncio.Lock()):
+            if event.language is None:
+                event = InboundEvent(**{**vars(event), "language": await self._language(client, owner, user)})
+            replies = await asyncio.to_thread(self.engine.handle, event)
+            if not replies:
+                return  # a retried event, handled already
+            if before_replies is not None:
+                await before_replies()
+            try:
+                channel = await self.open_dm(client, owner, user)
+                for reply in replies:
+                    await post(client, channel, reply)
+                await self.publish_home(client, team, user)
+            except SlackApiError as error:
+                code = error.response.get("error")
+                if code in GONE:
+                    log.info("owner %s cannot be reached (%s): marked inactive", owner, code)
+                    await asyncio.to_thread(mark_unreachable, self.engine.store, owner)
+                else:
+                    log.warning("Slack refused a reply to %s: %s", owner, code)
+
+    async def _say(self, client: AsyncWebClient, team: str, user: str, key: str) -> None:
+        owner = owner_id(team, user)
+        text = self._translator(owner).tr(key)
+        await post(client, await self.open_dm(client, owner, user), Reply(text))
+
+    async def _language(self, client: AsyncWebClient, owner: str, user: str) -> str | None:
+        """A new owner's language, from their Slack locale; None for an owner already known."""
+        if await asyncio.to_thread(self.engine.store.get, owner) is not None:
+            return None
+        try:
+            info = await client.users_info(user=user, include_locale=True)
+        except SlackApiError as error:
+            log.info("no locale for %s: %s", owner, error.response.get("error"))
+            return DEFAULT_LANGUAGE
+        return normalise_language(str((info.get("user") or {}).get("locale") or "")) or DEFAULT_LANGUAGE
+
+    def _translator(self, owner: str) -> Translator:
+        record = self.engine.store.get(owner)
+        return self.engine.translators[record.language if record else DEFAULT_LANGUAGE]
+
+    @staticmethod
+    def _event_id(body: dict[str, Any]) -> str | None:
+        key = body.get("event_id") or body.get("trigger_id")
+        return f"slack:{key}" if key else None
+
+    async def open_dm(self, client: AsyncWebClient, owner: str, user: str) -> str:
+        """The id of the owner's DM with the bot (opened once, then remembered)."""
+        channel = self._dms.get(owner)
+        if channel is None:
+            opened = await client.conversations_open(users=user)
+            channel = str((opened.get("channel") or {}).get("id"))
+            self._dms[owner] = channel
+        return channel
+
+    async def publish_home(self, client: AsyncWebClient, team: str, user: str, force: bool = False) -> None:
+        """Show the owner's Home tab; only when it changed, unless `force`."""
+        owner = owner_id(team, user)
+        overview = await asyncio.to_thread(self.engine.overview, owner, self.now())
+        language = (
+            overview.language if overview else (await self._language(client, owner, user) or DEFAULT_LANGUAGE)
+        )
+        view = kit.home_view(overview, self.engine.translators[language])
+        digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
+        if not force and self._homes.get(owner) == digest:
+            return
+        await client.views_publish(user_id=user, view=view)
+        self._homes[owner] = digest
+
+    async def _workspace_gone(self, enterprise_id: str | None, team_id: str | None) -> None:
+        if self.installations is not None:
+            await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        prefix = owner_id(team_id or "", "")
+
+        def stop_reminders() -> int:
+            owners = [o for o in self.engine.store.owner_ids() if o.startswith(prefix)]
+            for owner in owners:
+                mark_unreachable(self.engine.store, owner)
+            return len(owners)
+
+        count = await asyncio.to_thread(stop_reminders)
+        log.info("workspace %s is gone: reminders stopped for %d owners, their data kept", team_id, count)
+
+    # --- outbound, outside a request (reminders) --------------------------------------------
+
+    async def client_for(self, team: str) -> AsyncWebClient | None:
+        """A client with the workspace's bot token, or None when it is not installed (any more)."""
+        if self.token:
+            if self._client is None:
+                self._client = web_client(self.api_url, self.token)
+            return self._client
+        assert self.installations is not None
+        # Looked up each time: a reinstall brings a new token, an uninstall takes it away.
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
+        return web_client(self.api_url, bot.bot_token) if bot else None
+
+
+async def post(client: AsyncWebClient, channel: str, reply: Reply) -> None:
+    """Send one reply to a channel: split if long, its choices on the last part."""
+    for text, blocks in kit.messages(reply):
+        await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+class SlackSender:
+    """Delivers outbox messages (reminders) to owners' DMs, mapping errors for the outbox."""
+
+    def __init__(self, channel: SlackChannel) -> None:
+        self.channel = channel
+
+    async def send(self, owner: str, reply: Reply) -> None:
+        """Send one message; a 429 becomes RetryLater, a gone workspace or user Unreachable."""
+        team, user = split_owner(owner)
+        client = await self.channel.client_for(team)
+        if client is None:
+            raise Unreachable(f"workspace {team} is not installed")
+        try:
+            await post(client, await self.channel.open_dm(client, owner, user), reply)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if error.response.status_code == 429:
+                headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
+                after = headers.get("retry-after", 1)
+                raise RetryLater(float(after[0] if isinstance(after, list) else after)) from error
+            if code in GONE:
+                raise Unreachable(str(code)) from error
+            if error.response.status_code >= 500:
+                raise TransientError(str(code)) from error
+            log.error("Slack refused a reminder to %s (%s); it is dropped", owner, code)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TransientError(str(error)) from error

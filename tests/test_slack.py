@@ -1,0 +1,418 @@
+"""Teams meet the coach in Slack: the real Bolt app over HTTP on 127.0.0.1, a fake Slack Web API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import App, build_app
+from bot.channels.slack import SlackChannel, SlackSender
+from bot.channels.slack_blocks import slack_commands
+from bot.channels.slack_installations import installation_key
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.events import Reply
+from bot.flows import DONE
+from bot.outbox import Limits, Outbox, Unreachable
+from bot.store.base import OwnerRecord
+from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
+from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member, buttons, sign
+
+Scenario = Callable[[FakeSlack, str, SlackChannel], Awaitable[None]]
+
+
+def run(app: App, scenario: Scenario, fake: FakeSlack | None = None, oauth_dir: Path | None = None) -> FakeSlack:
+    """Serve the Bolt app on 127.0.0.1 against a fake Slack, run `scenario(fake, url, channel)`."""
+
+    async def main() -> FakeSlack:
+        server = fake or FakeSlack()
+        await server.start()
+        channel = SlackChannel(app.engine, app.clock, server.url)
+        if oauth_dir is None:
+            bolt = channel.build(SECRET, token=TOKEN)
+        else:
+            bolt = channel.build(SECRET, client_id="111.222", client_secret="oauth-secret-xyz", state_dir=oauth_dir)
+        runner = web.AppRunner(bolt.web_app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            await scenario(server, f"http://127.0.0.1:{port}", channel)
+        finally:
+            await runner.cleanup()
+            await server.stop()
+        return server
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def slack_app(settings: Settings, clock: FixedClock) -> Iterator[App]:
+    built = build_app(settings, clock=clock)
+    yield built
+    built.close()
+
+
+def question(fake: FakeSlack, user: str, state: str) -> dict[str, Any] | None:
+    """The latest message in the DM whose buttons answer `state`."""
+    for message in reversed(fake.dm(user)):
+        if any(str(b.get("value", "")).startswith(state + "|") for b in buttons(message)):
+            return message
+    return None
+
+
+async def journey(app: App, fake: FakeSlack, member: Member, answers: dict[str, Any], language: str, typed: bool) -> None:
+    """From `/coach start` to a finished plan, by buttons and checkboxes or by typing in the DM."""
+    owner = f"slack:{member.team}:{member.user}"
+    await member.command("start")
+    await fake.wait_for(lambda: app.store.get(owner) is not None and bool(app.store.get(owner).state))
+    for _ in range(200):
+        state = app.store.get(owner).state
+        if state == DONE:
+            return
+        step = app.engine.flows.steps[state]
+        value = language if state == "language" else answers[state]
+        wanted = value if isinstance(value, list) else [value]
+        if not step.choices:
+            await member.say(str(value))
+        else:
+            await fake.wait_for(lambda state=state: question(fake, member.user, state) is not None)
+            asked = question(fake, member.user, state)
+            assert asked is not None
+            if typed:
+                ids = [c.id for c in step.choices]
+                await member.say(", ".join(str(ids.index(v) + 1) for v in wanted))
+            elif step.kind == "multiple":
+                await member.tick_and_done(asked, wanted)
+            else:
+                await member.tap(asked, f"{state}|{wanted[0]}")
+        await fake.wait_for(lambda state=state: app.store.get(owner).state != state)
+    raise AssertionError("the journey did not end")
+
+
+def texts(fake: FakeSlack, user: str) -> list[str]:
+    """Everything shown in the DM, block texts included."""
+    return [
+        "\n".join([m["text"]] + [e["text"] for b in m["blocks"] for e in [b.get("text") or {}] if "text" in e])
+        for m in fake.dm(user)
+    ]
+
+
+# --- whole journeys ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "language", "locale", "typed", "cost"),
+    [
+        (LOCAL_BAKERY, "fr", "fr-FR", False, "1\u202f083,33\xa0€"),
+        (BUSY_CONSULTANT, "en", "en-GB", True, "€693.33"),
+    ],
+)
+def test_a_whole_journey_from_coach_start_to_a_plan_in_slack(
+    slack_app: App, answers: dict[str, Any], language: str, locale: str, typed: bool, cost: str
+) -> None:
+    user = "U42"
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", user)
+        await journey(slack_app, fake, member, answers, language, typed)
+        await fake.wait_for(lambda: any(cost in text for text in texts(fake, user)))
+        await fake.wait_for(lambda: cost in json.dumps(fake.views.get(user, {}), ensure_ascii=False))
+
+    fake = run(slack_app, scenario, FakeSlack(locales={user: locale}))
+    record = slack_app.store.get(f"slack:T111:{user}")
+    assert record.state == DONE and record.language == language
+    assert fake.sent("users.info"), "a new owner's language comes from their Slack locale"
+    answered = [m for m in fake.dm(user) if any(b["type"] == "context" for b in m["blocks"])]
+    if not typed:
+        assert answered, "tapped questions are updated to show the answer"
+        assert all(not buttons(m) for m in answered), "answered questions lose their buttons"
+    assert all(len(m["blocks"]) <= 50 for m in fake.dm(user))
+    home = json.dumps(fake.views[user], ensure_ascii=False)
+    assert ("Votre plan" if language == "fr" else "Your plan") in home
+
+
+def test_a_slash_command_typed_elsewhere_is_answered_privately_in_the_dm(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U7")
+        response = await member.command("help", channel="C0GENERAL")
+        assert response.status == 200
+        body = await response.json()
+        assert "/coach" in body["text"] and body.get("response_type", "ephemeral") == "ephemeral"
+        await fake.wait_for(lambda: any("/coach posted" in t for t in texts(fake, "U7")))
+
+    fake = run(slack_app, scenario)
+    assert not fake.messages.get("C0GENERAL"), "nothing is posted in the public channel"
+
+
+def test_commands_in_texts_are_shown_as_slash_coach() -> None:
+    assert slack_commands("Tapez /plan ou /posted instagram; https://x.io/plan reste.") == (
+        "Tapez /coach plan ou /coach posted instagram; https://x.io/plan reste."
+    )
+
+
+def test_pending_with_a_number_is_kept(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U8")
+        await member.command("start")
+        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8") is not None)
+        await member.command("pending 3")
+        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8").waiting.get("count") == 3)
+
+    run(slack_app, scenario)
+
+
+# --- security and delivery ------------------------------------------------------------------------
+
+
+def test_a_forged_or_stale_request_is_refused_and_nothing_is_done(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        forged = Member(url + "/slack/events", "T111", "U9", secret="not-the-secret-at-all")
+        assert (await forged.command("start")).status == 401
+        body = b"command=%2Fcoach&text=start&team_id=T111&user_id=U9&trigger_id=x"
+        old = sign(body, at=time.time() - 6 * 60)
+        async with aiohttp.ClientSession() as session:
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **old}
+            async with session.post(url + "/slack/events", data=body, headers=headers) as response:
+                assert response.status == 401
+        await asyncio.sleep(0.3)
+
+    fake = run(slack_app, scenario)
+    assert slack_app.store.get("slack:T111:U9") is None
+    assert not fake.sent("chat.postMessage")
+
+
+def test_an_event_retried_by_slack_is_handled_once(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U10")
+        await member.command("start")
+        await fake.wait_for(lambda: len(fake.dm("U10")) >= 2)
+        await member.say("Fournil Martin", event_id="EvSAME")
+        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U10").answers.get("business_name"))
+        before = len(fake.dm("U10"))
+        for retry in (1, 2, 3):
+            assert (await member.say("Fournil Martin", event_id="EvSAME", retry=retry)).status == 200
+        await member.command("progress")
+        await fake.wait_for(lambda: len(fake.dm("U10")) > before)
+        await asyncio.sleep(0.2)
+        assert len(fake.dm("U10")) == before + 2, "only /progress was answered (its text and the question)"
+
+    run(slack_app, scenario)
+    record = slack_app.store.get("slack:T111:U10")
+    assert record.history.count("business_name") <= 1
+
+
+def test_a_slow_slack_still_gets_its_ack_in_time(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.delays["chat.postMessage"] = 4.0  # longer than Slack's 3 s
+        member = Member(url + "/slack/events", "T111", "U11")
+        response = await member.command("start")
+        assert response.status == 200
+        assert not fake.dm("U11"), "the ack came before the slow work finished"
+        await fake.wait_for(lambda: len(fake.dm("U11")) >= 1, timeout=15)
+
+    run(slack_app, scenario)
+
+
+def test_a_429_from_slack_is_waited_out_and_nothing_is_dropped(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.fail("chat.postMessage", 429, retry_after=1, times=2)
+        member = Member(url + "/slack/events", "T111", "U12")
+        await member.command("start")
+        await fake.wait_for(lambda: len(fake.dm("U12")) >= 2, timeout=15)
+
+    fake = run(slack_app, scenario)
+    assert len(fake.sent("chat.postMessage")) == len(fake.dm("U12")) + 2, "each refused post was retried"
+
+
+def test_the_home_tab_welcomes_a_newcomer_then_shows_progress(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U13")
+        await member.open_home()
+        await fake.wait_for(lambda: "U13" in fake.views)
+        assert "/coach start" in json.dumps(fake.views["U13"], ensure_ascii=False)
+        await member.command("start")
+        await fake.wait_for(lambda: "Où vous en êtes" in json.dumps(fake.views["U13"], ensure_ascii=False))
+        count = len(fake.sent("views.publish"))
+        await member.command("help")  # nothing on the Home tab changes: not published again
+        await fake.wait_for(lambda: any("/coach posted" in t for t in texts(fake, "U13")))
+        await asyncio.sleep(0.1)
+        assert len(fake.sent("views.publish")) == count
+
+    run(slack_app, scenario)
+
+
+def test_typed_text_is_never_read_as_markup_or_a_mention(slack_app: App) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U14")
+        await member.command("start")
+        await fake.wait_for(lambda: len(fake.dm("U14")) >= 2)
+        await member.say("<!channel> *Chez <@U1>* & co")
+        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U14").answers.get("business_name"))
+        await fake.wait_for(lambda: any("co" in m["text"] for m in fake.dm("U14")[2:]))
+
+    fake = run(slack_app, scenario)
+    for message in fake.sent("chat.postMessage"):
+        assert "<!channel>" not in message["text"] and "<@U1>" not in message["text"]
+        for block in message["blocks"]:
+            if "text" in block:
+                assert block["text"]["type"] == "plain_text"
+
+
+# --- workspaces ---------------------------------------------------------------------------------------
+
+
+def test_a_workspace_installs_the_app_with_oauth_and_uses_it(slack_app: App, tmp_path: Path) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.add_install("code-abc", team="T222", token="xoxb-222-new-workspace")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url + "/slack/install") as page:
+                assert page.status == 200
+                html = await page.text()
+            link = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', html)
+            assert link is not None
+            query = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)
+            assert "chat:write" in query["scope"][0] and query["client_id"] == ["111.222"]
+            redirect = f"{url}/slack/oauth_redirect?code=code-abc&state={query['state'][0]}"
+            async with session.get(redirect) as done:  # the state cookie set by /slack/install goes along
+                assert done.status == 200, await done.text()
+        installed = slack_app.store.get_installation(installation_key(None, "T222"))
+        assert installed is not None and installed["bot_token"] == "xoxb-222-new-workspace"
+        member = Member(url + "/slack/events", "T222", "U1")
+        await member.command("start")
+        await fake.wait_for(lambda: len(fake.dm("U1")) >= 2)
+        used = {token for name, _, token in fake.calls if name == "chat.postMessage"}
+        assert used == {"xoxb-222-new-workspace"}
+
+    run(slack_app, scenario, FakeSlack(tokens={}), oauth_dir=tmp_path / "state")
+
+
+def test_an_install_with_a_forged_state_is_refused(slack_app: App, tmp_path: Path) -> None:
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.add_install("code-abc", team="T222", token="xoxb-222-new-workspace")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}/slack/oauth_redirect?code=code-abc&state=forged") as done:
+                assert done.status >= 400
+        assert slack_app.store.get_installation(installation_key(None, "T222")) is None
+
+    run(slack_app, scenario, FakeSlack(tokens={}), oauth_dir=tmp_path / "state")
+
+
+def test_an_uninstalled_workspace_gets_no_more_reminders_but_keeps_its_data(slack_app: App, tmp_path: Path) -> None:
+    slack_app.store.put_installation(
+        installation_key(None, "T333"),
+        {"team_id": "T333", "bot_token": "xoxb-333-gone-soon", "bot_id": "B1", "bot_user_id": "U0BOT", "installed_at": 1.0},
+    )
+    for user in ("UA", "UB"):
+        slack_app.store.put(OwnerRecord(f"slack:T333:{user}", "slack", "fr", "sector", answers={"x": 1},
+                                        next_check_at="2026-11-24T09:00:00+00:00"))
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T333", "UA")
+        response = await member.event({"type": "app_uninstalled"})
+        assert response.status == 200
+        await fake.wait_for(lambda: slack_app.store.get_installation(installation_key(None, "T333")) is None)
+        await fake.wait_for(lambda: not slack_app.store.get("slack:T333:UB").active)
+        with pytest.raises(Unreachable):
+            await SlackSender(channel).send("slack:T333:UA", Reply("Rappel"))
+
+    run(slack_app, scenario, FakeSlack(tokens={"xoxb-333-gone-soon": "T333"}), oauth_dir=tmp_path / "state")
+    for user in ("UA", "UB"):
+        record = slack_app.store.get(f"slack:T333:{user}")
+        assert record.answers == {"x": 1} and record.next_check_at is None
+
+
+def test_reminders_reach_the_owner_dm_through_the_outbox(slack_app: App) -> None:
+    owner = "slack:T111:U15"
+    record = OwnerRecord(owner, "slack", "fr", DONE)
+    record.outbox = [{"id": "weekly:2026-W48", "replies": [Reply("Votre rappel").to_dict()], "delivered": 0}]
+    slack_app.store.put(record)
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.fail("chat.postMessage", 429, retry_after=0)
+        outbox = Outbox(slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)})
+        assert await outbox.deliver_all([owner]) == 1
+
+    fake = run(slack_app, scenario)
+    assert [m["text"] for m in fake.dm("U15")] == ["Votre rappel"]
+    assert slack_app.store.get(owner).outbox == []
+
+
+# --- the process ------------------------------------------------------------------------------------
+
+
+def test_coach_slack_refuses_to_start_without_its_settings(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["COACH_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run([sys.executable, "-m", "bot", "slack"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "SLACK_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_coach_slack_serves_http_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        fake = FakeSlack()
+        await fake.start()
+        port = _free_port()
+        env = {
+            **os.environ,
+            "COACH_DATA_DIR": str(tmp_path / "data"),
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url,
+            "COACH_LOG_LEVEL": "DEBUG",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "slack", "--port", str(port)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            await _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            member = Member(f"http://127.0.0.1:{port}/slack/events", "T111", "U16")
+            assert (await member.command("start")).status == 200
+            await fake.wait_for(lambda: len(fake.dm("U16")) >= 2, timeout=20)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=20)
+            await fake.stop()
+        assert process.returncode == 0, err
+        assert TOKEN not in err and SECRET not in err, "secrets never reach the log, even at DEBUG"
+
+    asyncio.run(scenario())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_healthy(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not come up")
+            await asyncio.sleep(0.1)
