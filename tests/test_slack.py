@@ -35,7 +35,9 @@ from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member, buttons, sig
 Scenario = Callable[[FakeSlack, str, SlackChannel], Awaitable[None]]
 
 
-def run(app: App, scenario: Scenario, fake: FakeSlack | None = None, oauth_dir: Path | None = None) -> FakeSlack:
+def run(
+    app: App, scenario: Scenario, fake: FakeSlack | None = None, oauth_dir: Path | None = None
+) -> FakeSlack:
     """Serve the Bolt app on 127.0.0.1 against a fake Slack, run `scenario(fake, url, channel)`."""
 
     async def main() -> FakeSlack:
@@ -45,7 +47,9 @@ def run(app: App, scenario: Scenario, fake: FakeSlack | None = None, oauth_dir: 
         if oauth_dir is None:
             bolt = channel.build(SECRET, token=TOKEN)
         else:
-            bolt = channel.build(SECRET, client_id="111.222", client_secret="oauth-secret-xyz", state_dir=oauth_dir)
+            bolt = channel.build(
+                SECRET, client_id="111.222", client_secret="oauth-secret-xyz", state_dir=oauth_dir
+            )
         runner = web.AppRunner(bolt.web_app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -76,7 +80,9 @@ def question(fake: FakeSlack, user: str, state: str) -> dict[str, Any] | None:
     return None
 
 
-async def journey(app: App, fake: FakeSlack, member: Member, answers: dict[str, Any], language: str, typed: bool) -> None:
+async def journey(
+    app: App, fake: FakeSlack, member: Member, answers: dict[str, Any], language: str, typed: bool
+) -> None:
     """From `/coach start` to a finished plan, by buttons and checkboxes or by typing in the DM."""
     owner = f"slack:{member.team}:{member.user}"
     await member.command("start")
@@ -105,10 +111,22 @@ async def journey(app: App, fake: FakeSlack, member: Member, answers: dict[str, 
     raise AssertionError("the journey did not end")
 
 
+async def _past_the_language(fake: FakeSlack, member: Member) -> None:
+    """Start, and tap French: the next question asks for the business's name."""
+    await member.command("start")
+    await fake.wait_for(lambda: question(fake, member.user, "language") is not None)
+    asked = question(fake, member.user, "language")
+    assert asked is not None
+    await member.tap(asked, "language|fr")
+    await fake.wait_for(lambda: any("context" in json.dumps(m) for m in fake.dm(member.user)))
+
+
 def texts(fake: FakeSlack, user: str) -> list[str]:
     """Everything shown in the DM, block texts included."""
     return [
-        "\n".join([m["text"]] + [e["text"] for b in m["blocks"] for e in [b.get("text") or {}] if "text" in e])
+        "\n".join(
+            [m["text"]] + [e["text"] for b in m["blocks"] for e in [b.get("text") or {}] if "text" in e]
+        )
         for m in fake.dm(user)
     ]
 
@@ -150,11 +168,11 @@ def test_a_whole_journey_from_coach_start_to_a_plan_in_slack(
 def test_a_slash_command_typed_elsewhere_is_answered_privately_in_the_dm(slack_app: App) -> None:
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U7")
-        response = await member.command("help", channel="C0GENERAL")
+        response = await member.command("start", channel="C0GENERAL")
         assert response.status == 200
-        body = await response.json()
-        assert "/coach" in body["text"] and body.get("response_type", "ephemeral") == "ephemeral"
-        await fake.wait_for(lambda: any("/coach posted" in t for t in texts(fake, "U7")))
+        notice = await response.text()  # a plain-text answer to a slash command is shown only to its author
+        assert "/coach" not in notice and "conversation privée" in notice
+        await fake.wait_for(lambda: question(fake, "U7", "language") is not None)
 
     fake = run(slack_app, scenario)
     assert not fake.messages.get("C0GENERAL"), "nothing is posted in the public channel"
@@ -200,8 +218,7 @@ def test_a_forged_or_stale_request_is_refused_and_nothing_is_done(slack_app: App
 def test_an_event_retried_by_slack_is_handled_once(slack_app: App) -> None:
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U10")
-        await member.command("start")
-        await fake.wait_for(lambda: len(fake.dm("U10")) >= 2)
+        await _past_the_language(fake, member)
         await member.say("Fournil Martin", event_id="EvSAME")
         await fake.wait_for(lambda: slack_app.store.get("slack:T111:U10").answers.get("business_name"))
         before = len(fake.dm("U10"))
@@ -260,8 +277,7 @@ def test_the_home_tab_welcomes_a_newcomer_then_shows_progress(slack_app: App) ->
 def test_typed_text_is_never_read_as_markup_or_a_mention(slack_app: App) -> None:
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U14")
-        await member.command("start")
-        await fake.wait_for(lambda: len(fake.dm("U14")) >= 2)
+        await _past_the_language(fake, member)
         await member.say("<!channel> *Chez <@U1>* & co")
         await fake.wait_for(lambda: slack_app.store.get("slack:T111:U14").answers.get("business_name"))
         await fake.wait_for(lambda: any("co" in m["text"] for m in fake.dm("U14")[2:]))
@@ -284,12 +300,14 @@ def test_a_workspace_installs_the_app_with_oauth_and_uses_it(slack_app: App, tmp
             async with session.get(url + "/slack/install") as page:
                 assert page.status == 200
                 html = await page.text()
+                # The browser keeps the state cookie (Secure: sent back over HTTPS, so by hand here).
+                cookie = page.headers["Set-Cookie"].split(";", 1)[0]
             link = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', html)
             assert link is not None
             query = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)
             assert "chat:write" in query["scope"][0] and query["client_id"] == ["111.222"]
             redirect = f"{url}/slack/oauth_redirect?code=code-abc&state={query['state'][0]}"
-            async with session.get(redirect) as done:  # the state cookie set by /slack/install goes along
+            async with session.get(redirect, headers={"Cookie": cookie}) as done:
                 assert done.status == 200, await done.text()
         installed = slack_app.store.get_installation(installation_key(None, "T222"))
         assert installed is not None and installed["bot_token"] == "xoxb-222-new-workspace"
@@ -313,14 +331,30 @@ def test_an_install_with_a_forged_state_is_refused(slack_app: App, tmp_path: Pat
     run(slack_app, scenario, FakeSlack(tokens={}), oauth_dir=tmp_path / "state")
 
 
-def test_an_uninstalled_workspace_gets_no_more_reminders_but_keeps_its_data(slack_app: App, tmp_path: Path) -> None:
+def test_an_uninstalled_workspace_gets_no_more_reminders_but_keeps_its_data(
+    slack_app: App, tmp_path: Path
+) -> None:
     slack_app.store.put_installation(
         installation_key(None, "T333"),
-        {"team_id": "T333", "bot_token": "xoxb-333-gone-soon", "bot_id": "B1", "bot_user_id": "U0BOT", "installed_at": 1.0},
+        {
+            "team_id": "T333",
+            "bot_token": "xoxb-333-gone-soon",
+            "bot_id": "B1",
+            "bot_user_id": "U0BOT",
+            "installed_at": 1.0,
+        },
     )
     for user in ("UA", "UB"):
-        slack_app.store.put(OwnerRecord(f"slack:T333:{user}", "slack", "fr", "sector", answers={"x": 1},
-                                        next_check_at="2026-11-24T09:00:00+00:00"))
+        slack_app.store.put(
+            OwnerRecord(
+                f"slack:T333:{user}",
+                "slack",
+                "fr",
+                "sector",
+                answers={"x": 1},
+                next_check_at="2026-11-24T09:00:00+00:00",
+            )
+        )
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T333", "UA")
@@ -359,7 +393,9 @@ def test_reminders_reach_the_owner_dm_through_the_outbox(slack_app: App) -> None
 def test_coach_slack_refuses_to_start_without_its_settings(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env["COACH_DATA_DIR"] = str(tmp_path / "data")
-    done = subprocess.run([sys.executable, "-m", "bot", "slack"], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "slack"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and "SLACK_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -378,7 +414,10 @@ def test_coach_slack_serves_http_answers_and_stops_on_ctrl_c(tmp_path: Path) -> 
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "slack", "--port", str(port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             await _wait_healthy(f"http://127.0.0.1:{port}/healthz")

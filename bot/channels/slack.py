@@ -115,7 +115,7 @@ class SlackChannel:
         client = web_client(self.api_url, token)
         if token:
             self.token = token
-            app = AsyncApp(signing_secret=signing_secret, token=token, client=client)
+            app = AsyncApp(signing_secret=signing_secret, client=client)  # the client carries the token
         else:
             self.installations = StoreInstallations(self.engine.store)
             oauth = AsyncOAuthSettings(

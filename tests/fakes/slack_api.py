@@ -57,9 +57,14 @@ class FakeSlack:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def fail(self, method: str, status: int = 200, error: str = "", retry_after: int | None = None, times: int = 1):
+    def fail(
+        self, method: str, status: int = 200, error: str = "", retry_after: int | None = None, times: int = 1
+    ):
         """Answer the next `times` calls of `method` with an HTTP error or an `ok: false`."""
-        body: dict[str, Any] = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error": error or ("ratelimited" if status == 429 else "fatal_error"),
+        }
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         for _ in range(times):
             self.failures[method].append((status, body, headers))
@@ -172,7 +177,9 @@ class Member:
         self.url, self.team, self.user, self.secret = url, team, user, secret
         self._ids = itertools.count(1)
 
-    async def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+    async def post(
+        self, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
         """Send a signed request; return the response (its body read)."""
         all_headers = {"Content-Type": content_type, **sign(body, self.secret), **(headers or {})}
         async with aiohttp.ClientSession() as session:
@@ -198,7 +205,9 @@ class Member:
         }
         return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
-    def _payload(self, actions: list[dict[str, Any]], message: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    def _payload(
+        self, actions: list[dict[str, Any]], message: dict[str, Any] | None, **extra: Any
+    ) -> dict[str, Any]:
         return {
             "type": "block_actions",
             "team": {"id": self.team, "domain": "fake"},
@@ -229,12 +238,16 @@ class Member:
             for element in block.get("elements", []):
                 if element.get("type") == "checkboxes":
                     ticked = [o for o in element["options"] if o["value"] in values]
-                    state[f"b{n}"] = {element["action_id"]: {"type": "checkboxes", "selected_options": ticked}}
+                    state[f"b{n}"] = {
+                        element["action_id"]: {"type": "checkboxes", "selected_options": ticked}
+                    }
         done = next(e for e in buttons(message) if e["action_id"] == "coach.done")
         action = {"type": "button", **{k: done[k] for k in ("action_id", "value", "text")}, "block_id": "d"}
         return await self.action(self._payload([action], message, state={"values": state}))
 
-    async def event(self, event: dict[str, Any], event_id: str | None = None, retry: int = 0) -> aiohttp.ClientResponse:
+    async def event(
+        self, event: dict[str, Any], event_id: str | None = None, retry: int = 0
+    ) -> aiohttp.ClientResponse:
         """Deliver an Events API callback (with Slack's retry headers when `retry` > 0)."""
         body = {
             "token": "legacy",
@@ -262,12 +275,17 @@ class Member:
         return await self.event(event, event_id, retry)
 
     async def open_home(self) -> aiohttp.ClientResponse:
-        return await self.event({"type": "app_home_opened", "user": self.user, "tab": "home", "channel": "D" + self.user})
+        return await self.event(
+            {"type": "app_home_opened", "user": self.user, "tab": "home", "channel": "D" + self.user}
+        )
 
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     """The buttons of a message, in order."""
     return [
-        e for block in message.get("blocks", []) if block.get("type") == "actions" for e in block["elements"]
+        e
+        for block in message.get("blocks", [])
+        if block.get("type") == "actions"
+        for e in block["elements"]
         if e.get("type") == "button"
     ]
