@@ -323,9 +323,9 @@ def test_a_workspace_installs_the_app_with_oauth_and_uses_it(slack_app: App, tmp
 def test_an_install_with_a_forged_state_is_refused(slack_app: App, tmp_path: Path) -> None:
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         fake.add_install("code-abc", team="T222", token="xoxb-222-new-workspace")
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{url}/slack/oauth_redirect?code=code-abc&state=forged") as done:
-                assert done.status >= 400
+        redirect = f"{url}/slack/oauth_redirect?code=code-abc&state=forged"
+        async with aiohttp.ClientSession() as session, session.get(redirect) as done:
+            assert done.status >= 400
         assert slack_app.store.get_installation(installation_key(None, "T222")) is None
 
     run(slack_app, scenario, FakeSlack(tokens={}), oauth_dir=tmp_path / "state")

@@ -182,10 +182,12 @@ class Member:
     ) -> aiohttp.ClientResponse:
         """Send a signed request; return the response (its body read)."""
         all_headers = {"Content-Type": content_type, **sign(body, self.secret), **(headers or {})}
-        async with aiohttp.ClientSession() as session:
-            async with session.post(self.url, data=body, headers=all_headers) as response:
-                await response.read()
-                return response
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.url, data=body, headers=all_headers) as response,
+        ):
+            await response.read()
+            return response
 
     async def command(self, text: str, channel: str | None = None) -> aiohttp.ClientResponse:
         """Type `/coach <text>` (in the DM with the bot unless `channel` says elsewhere)."""
