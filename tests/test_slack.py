@@ -455,3 +455,48 @@ async def _wait_healthy(url: str, timeout: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} did not come up")
             await asyncio.sleep(0.1)
+
+
+def test_coach_slack_in_socket_mode_answers_without_a_public_url(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        fake = FakeSlack()
+        fake.app_tokens.add("xapp-1-fake-app-level-token")
+        await fake.start()
+        env = {
+            **os.environ,
+            "COACH_DATA_DIR": str(tmp_path / "data"),
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_APP_TOKEN": "xapp-1-fake-app-level-token",
+            "SLACK_API_URL": fake.url,
+            "COACH_LOG_LEVEL": "DEBUG",
+        }
+        env.pop("SLACK_SIGNING_SECRET", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "slack"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            await fake.wait_for(lambda: bool(fake.sockets), timeout=30)
+            command = {
+                "team_id": "T111",
+                "user_id": "U17",
+                "channel_id": "DU17",
+                "command": "/coach",
+                "text": "start",
+                "trigger_id": "t.17",
+            }
+            envelope = await fake.push("slash_commands", command)
+            await fake.wait_for(lambda: any(a.get("envelope_id") == envelope for a in fake.socket_acks))
+            await fake.wait_for(lambda: len(fake.dm("U17")) >= 2, timeout=20)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=20)
+            await fake.wait_for(lambda: all(socket.closed for socket in fake.sockets))
+            await fake.stop()
+        assert process.returncode == 0 and "Traceback" not in err, err
+        assert "xapp-1-fake-app-level-token" not in err and TOKEN not in err
+
+    asyncio.run(scenario())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -92,15 +93,24 @@ def run_slack(app: App, listen: str, port: int) -> int:
     if settings.slack_app_token:
 
         async def socket_mode() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
             sender = {CHANNEL: SlackSender(channel)}
             task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}))
-            try:
-                await AsyncSocketModeHandler(bolt, settings.slack_app_token).start_async()  # type: ignore[no-untyped-call]
-            finally:
-                task.cancel()
+            handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            await stop.wait()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            # slack-sdk's close waits for Slack's reply to the closing handshake while its own
+            # receiver is reading the socket, up to 10 s: give it two, the process is ending.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(handler.close_async(), 2)  # type: ignore[no-untyped-call]
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(socket_mode())
+        asyncio.run(socket_mode())
         return 0
     web.run_app(web_app(app, channel, bolt), host=listen, port=port, print=None)
     return 0

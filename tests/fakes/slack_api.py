@@ -38,6 +38,9 @@ class FakeSlack:
         self.failures: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = defaultdict(deque)
         self.delays: dict[str, float] = {}
         self.installs: dict[str, dict[str, Any]] = {}
+        self.app_tokens: set[str] = set()
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -45,6 +48,7 @@ class FakeSlack:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._method)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -54,6 +58,8 @@ class FakeSlack:
         return self.url
 
     async def stop(self) -> None:
+        for socket in self.sockets:
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -98,6 +104,12 @@ class FakeSlack:
             return web.json_response(body, status=status, headers=headers)
         if method == "oauth.v2.access":
             return web.json_response(self._oauth(args))
+        if method == "apps.connections.open":
+            if token not in self.app_tokens:
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            return web.json_response(
+                {"ok": True, "url": self.url.replace("http", "ws", 1)[: -len("api/")] + "socket"}
+            )
         team = self.tokens.get(str(token))
         if team is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -134,6 +146,35 @@ class FakeSlack:
             self.views[str(args["user_id"])] = args["view"]
             return {"ok": True, "view": {"id": "V1", **args["view"]}}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then keep what the app acknowledges."""
+        socket = web.WebSocketResponse(heartbeat=0.5)  # notices quickly an app that vanished
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0COACH"}}
+        )
+        try:
+            async for message in socket:
+                if message.type == aiohttp.WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(message.data))
+        finally:
+            if request.transport is not None:  # the app may vanish without a closing handshake
+                request.transport.close()
+        return socket
+
+    async def push(self, kind: str, payload: dict[str, Any]) -> str:
+        """Send an envelope to the app over its Socket Mode connection; return its id."""
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": True,
+        }
+        await self.sockets[-1].send_json(envelope)
+        return envelope_id
 
     def _oauth(self, args: dict[str, Any]) -> dict[str, Any]:
         install = self.installs.get(str(args.get("code")))
