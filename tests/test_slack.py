@@ -57,6 +57,9 @@ def run(
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         try:
             await scenario(server, f"http://127.0.0.1:{port}", channel)
+            # Let the work started by the last requests finish before the servers close.
+            await server.wait_for(lambda: not any(queue.locked() for queue in channel._queues.values()))
+            await asyncio.sleep(0.05)
         finally:
             await runner.cleanup()
             await server.stop()
@@ -109,6 +112,17 @@ async def journey(
                 await member.tap(asked, f"{state}|{wanted[0]}")
         await fake.wait_for(lambda state=state: app.store.get(owner).state != state)
     raise AssertionError("the journey did not end")
+
+
+def settled(app: App, channel: SlackChannel, owner: str, done: Callable[[Any], bool]) -> Callable[[], bool]:
+    """True once the owner's record shows `done` and the channel has finished answering them."""
+
+    def check() -> bool:
+        record = app.store.get(owner)
+        queue = channel._queues.get(owner)
+        return record is not None and done(record) and queue is not None and not queue.locked()
+
+    return check
 
 
 async def _past_the_language(fake: FakeSlack, member: Member) -> None:
@@ -220,7 +234,8 @@ def test_an_event_retried_by_slack_is_handled_once(slack_app: App) -> None:
         member = Member(url + "/slack/events", "T111", "U10")
         await _past_the_language(fake, member)
         await member.say("Fournil Martin", event_id="EvSAME")
-        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U10").answers.get("business_name"))
+        named = settled(slack_app, channel, "slack:T111:U10", lambda r: "business_name" in r.answers)
+        await fake.wait_for(named)
         before = len(fake.dm("U10"))
         for retry in (1, 2, 3):
             assert (await member.say("Fournil Martin", event_id="EvSAME", retry=retry)).status == 200
@@ -241,6 +256,7 @@ def test_a_slow_slack_still_gets_its_ack_in_time(slack_app: App) -> None:
         response = await member.command("start")
         assert response.status == 200
         assert not fake.dm("U11"), "the ack came before the slow work finished"
+        del fake.delays["chat.postMessage"]
         await fake.wait_for(lambda: len(fake.dm("U11")) >= 1, timeout=15)
 
     run(slack_app, scenario)
@@ -500,3 +516,18 @@ def test_coach_slack_in_socket_mode_answers_without_a_public_url(tmp_path: Path)
         assert "xapp-1-fake-app-level-token" not in err and TOKEN not in err
 
     asyncio.run(scenario())
+
+
+def test_the_manifest_asks_for_exactly_what_the_app_uses() -> None:
+    import yaml
+
+    from bot.channels.slack import SCOPES
+    from bot.config import ROOT
+
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert manifest["oauth_config"]["scopes"]["bot"] == list(SCOPES)
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert events == {"app_home_opened", "app_uninstalled", "message.im", "tokens_revoked"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -42,6 +42,8 @@ from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
 from bot.outbox import RetryLater, TransientError, Unreachable, mark_unreachable
 
 log = logging.getLogger(__name__)
+# Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
+logging.getLogger("slack_bolt.AsyncApp").addFilter(lambda record: "will be unused" not in record.getMessage())
 
 CHANNEL = "slack"
 SCOPES = ("commands", "chat:write", "im:history", "im:write", "users:read")

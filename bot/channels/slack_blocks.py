@@ -139,7 +139,7 @@ def home_view(overview: Overview | None, t: Translator) -> dict[str, Any]:
         "type": "button",
         "action_id": HOME_START,
         "style": "primary",
-        "text": _label(t.tr("slack.home.continue" if overview else "slack.home.begin")),
+        "text": _label(t.tr("slack.home.continue") if overview else t.tr("slack.home.begin")),
         "value": "start",
     }
     blocks += [
