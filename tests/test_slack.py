@@ -347,8 +347,13 @@ def test_an_install_with_a_forged_state_is_refused(slack_app: App, tmp_path: Pat
     run(slack_app, scenario, FakeSlack(tokens={}), oauth_dir=tmp_path / "state")
 
 
+@pytest.mark.parametrize(
+    "event",
+    [{"type": "app_uninstalled"}, {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0BOT"]}}],
+    ids=["app_uninstalled", "tokens_revoked"],
+)
 def test_an_uninstalled_workspace_gets_no_more_reminders_but_keeps_its_data(
-    slack_app: App, tmp_path: Path
+    slack_app: App, tmp_path: Path, event: dict[str, Any]
 ) -> None:
     slack_app.store.put_installation(
         installation_key(None, "T333"),
@@ -374,7 +379,7 @@ def test_an_uninstalled_workspace_gets_no_more_reminders_but_keeps_its_data(
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T333", "UA")
-        response = await member.event({"type": "app_uninstalled"})
+        response = await member.event(event)
         assert response.status == 200
         await fake.wait_for(lambda: slack_app.store.get_installation(installation_key(None, "T333")) is None)
         await fake.wait_for(lambda: not slack_app.store.get("slack:T333:UB").active)
