@@ -37,5 +37,14 @@ def build_app(settings: Settings, store: Store | None = None, clock: Clock | Non
         for key, where in template_keys(journey).items():
             if not translator.has(key):
                 raise FlowError(f"{where}: text key {key!r} has no {language} text in locales/")
-    store = store if store is not None else TinyDBStore(settings.data_dir, fsync=settings.fsync)
+    store = store if store is not None else open_store(settings)
     return App(settings, Engine(journey, store, settings.locales_dir), store, clock or SystemClock())
+
+
+def open_store(settings: Settings) -> Store:
+    """PostgreSQL when COACH_DATABASE_URL is set, else TinyDB files under COACH_DATA_DIR."""
+    if settings.database_url:
+        from bot.store.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url)
+    return TinyDBStore(settings.data_dir, fsync=settings.fsync)

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 
 from bot import logs
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.config import ConfigError, Settings
 from bot.flows import FlowError
 from bot.i18n import LANGUAGES
@@ -59,6 +59,13 @@ def parser() -> argparse.ArgumentParser:
     slack.add_argument(
         "--port", type=int, default=3000, help="port the HTTP server listens on (default 3000)"
     )
+    commands.add_parser("migrate", help="create or update the PostgreSQL schema (COACH_DATABASE_URL)")
+    commands.add_parser("stats", help="owners by module, plans completed, reminders sent and reacted to")
+    export = commands.add_parser("export", help="print everything stored about one owner, as JSON")
+    export.add_argument("--owner", required=True, help="the owner's id, e.g. telegram:123456 or slack:T1:U2")
+    delete = commands.add_parser("delete", help="erase everything stored about one owner")
+    delete.add_argument("--owner", required=True, help="the owner's id, e.g. telegram:123456 or slack:T1:U2")
+    delete.add_argument("--yes", action="store_true", help="confirm: the erasure cannot be undone")
     commands.add_parser("diagram", help="print docs/flows.md (the flows as a Mermaid diagram)")
     return root
 
@@ -75,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
 
             sys.stdout.write(document(flows.load(settings.flows_dir)))
             return 0
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "delete" and not args.yes:
+            raise ConfigError(f"erasing {args.owner} cannot be undone: add --yes to confirm")
         app = build_app(settings)
     except (ConfigError, FlowError, StoreError) as exc:
         print(f"coach: {exc}", file=sys.stderr)
@@ -88,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.channels.slack_process import run_slack
 
             return run_slack(app, args.listen, args.port)
+        if args.command in ("stats", "export", "delete"):
+            return _operator(app, args)
         if args.command == "nudges":
             from bot.nudges.loop import run_nudges
 
@@ -106,6 +119,36 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         app.close()
+
+
+def _migrate(settings: Settings) -> int:
+    if not settings.database_url:
+        raise ConfigError("COACH_DATABASE_URL is not set: TinyDB (the default) needs no migration")
+    from bot.store.postgres import migrate
+
+    before, after = migrate(settings.database_url)
+    print(f"schema at version {after}" + (f" (was {before})" if before != after else ", already up to date"))
+    return 0
+
+
+def _operator(app: App, args: argparse.Namespace) -> int:
+    """`stats`, `export --owner`, `delete --owner --yes`."""
+    from bot import data_rights, stats
+
+    if args.command == "stats":
+        sys.stdout.write(stats.render(stats.collect(app.store, app.engine.flows), app.engine.flows))
+        return 0
+    with app.store.lock(args.owner):
+        record = app.store.get(args.owner)
+        if record is None:
+            print(f"coach: no owner {args.owner!r} on file", file=sys.stderr)
+            return 1
+        if args.command == "export":
+            sys.stdout.write(data_rights.export_document(record, app.clock.now()))
+            return 0
+        app.store.delete(args.owner)
+    print(f"{args.owner} erased")
+    return 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ class Settings:
     """Everything the coach reads from its environment."""
 
     data_dir: Path = Path("data")
+    database_url: str = field(default="", repr=False)
     fsync: bool = True
     log_level: str = "WARNING"
     flows_dir: Path = ROOT / "flows"
@@ -37,6 +38,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Values that must never appear in a log."""
         return [
+            self.database_url,
             self.telegram_token,
             self.telegram_webhook_secret,
             self.slack_bot_token,
@@ -47,7 +49,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read COACH_DATA_DIR, COACH_FSYNC (1/0), COACH_LOG_LEVEL, the TELEGRAM_* and SLACK_* variables."""
+        """Read the COACH_*, TELEGRAM_* and SLACK_* variables."""
         env = os.environ if env is None else env
         fsync_raw = env.get("COACH_FSYNC", "1").strip().lower()
         if fsync_raw not in ("1", "0", "true", "false", "yes", "no"):
@@ -57,6 +59,7 @@ class Settings:
             raise ConfigError(f"COACH_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
         return cls(
             data_dir=Path(env.get("COACH_DATA_DIR", "data")),
+            database_url=env.get("COACH_DATABASE_URL", "").strip(),
             fsync=fsync_raw in ("1", "true", "yes"),
             log_level=level,
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import owner_settings, plan, tracking
+from bot import data_rights, owner_settings, plan, tracking
 from bot.answers import Invalid, match_choice, parse_answer, sanitise_text
 from bot.conditions import holds
-from bot.events import COMMANDS, Choice, InboundEvent, Reply
+from bot.events import COMMANDS, Attachment, Choice, InboundEvent, Reply
 from bot.flows import DONE, Flows, Step
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine, next_state
@@ -29,7 +29,7 @@ from bot.store.base import OwnerRecord, Store, StoreError
 
 log = logging.getLogger(__name__)
 
-RESTART, LANGUAGE, PLAN_EDIT = "restart", "language", "plan_edit"
+RESTART, LANGUAGE, PLAN_EDIT, DELETE = "restart", "language", "plan_edit", "delete"
 """Prompts outside the flows that wait for a choice (kept in `OwnerRecord.prompt`)."""
 
 
@@ -60,12 +60,22 @@ class Engine:
             if event.event_id and not record.remember_event(event.event_id):
                 log.info("owner %s: event %s already handled", event.owner_id, event.event_id)
                 return []
+            turn = _Turn(self, record, event)
             try:
-                replies = _Turn(self, record, event).run()
+                replies = turn.run()
             except Exception:
                 # Nothing is saved: the record stays as it was before this event.
                 log.exception("owner %s: failed to handle an event", event.owner_id)
                 return [Reply(self.translators[record.language].tr("error.internal"))]
+            if turn.erase:
+                self.store.delete(event.owner_id)
+                log.info("owner %s erased at their request", event.owner_id)
+                return replies
+            last_kind = record.nudges.pop("last_kind", None)
+            if last_kind and record.nudges.get("unanswered"):  # the first word after a reminder
+                record.nudges.setdefault("counts", {}).setdefault(last_kind, {"sent": 0, "reacted": 0})[
+                    "reacted"
+                ] += 1
             record.nudges["unanswered"] = 0  # any word from the owner is a reaction
             record.active = True
             record.updated_at = event.at.isoformat()
@@ -111,6 +121,7 @@ class _Turn:
     engine: Engine
     record: OwnerRecord
     event: InboundEvent
+    erase: bool = False
 
     @property
     def flows(self) -> Flows:
@@ -290,6 +301,26 @@ class _Turn:
         text = owner_settings.change(self.record, args, self.t, self.all_translators, self.now)
         return [Reply(text), *self.ask_current()]
 
+    # --- data rights ------------------------------------------------------------------------
+
+    def cmd_export(self, args: str) -> list[Reply]:
+        document = data_rights.export_document(self.record, self.now)
+        name = data_rights.export_filename(self.record.owner_id, self.now)
+        return [Reply(self.t.tr("export.ready"), attachment=Attachment(name, document))]
+
+    def cmd_delete(self, args: str) -> list[Reply]:
+        self.record.prompt = DELETE
+        return [
+            Reply(
+                self.t.tr("delete.confirm"),
+                choices=(
+                    Choice("delete:yes", self.t.tr("delete.yes")),
+                    Choice("delete:no", self.t.tr("delete.no")),
+                ),
+                step="@" + DELETE,
+            )
+        ]
+
     def checkin(self, value: str) -> list[Reply]:
         question, _, answer = value.partition(":")
         if question == "posted" and answer in ("yes", "no"):
@@ -319,6 +350,8 @@ class _Turn:
             return [
                 ("restart:" + c, [t.tr("restart." + c) for t in translators] + [c]) for c in ("yes", "no")
             ]
+        if prompt == DELETE:
+            return [("delete:" + c, [t.tr("delete." + c) for t in translators] + [c]) for c in ("yes", "no")]
         if prompt == LANGUAGE:
             return [
                 ("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang])
@@ -350,6 +383,11 @@ class _Turn:
             if value == "yes":
                 return self.restart()
             return [Reply(self.t.tr("restart.cancelled")), *self.ask_current()]
+        if kind == "delete" and prompt == DELETE:
+            if value == "yes":
+                self.erase = True
+                return [Reply(self.t.tr("delete.done"))]
+            return [Reply(self.t.tr("delete.cancelled")), *self.ask_current()]
         if kind == "edit" and self.record.state == DONE:
             step = self.flows.steps.get(value)
             if step is not None and step.plan_field:

@@ -19,6 +19,8 @@ COMMANDS = (
     "pending",
     "replied",
     "settings",
+    "export",
+    "delete",
 )
 """Every command, the same words on every channel."""
 
@@ -63,6 +65,15 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (the owner's data export): its name and its text."""
+
+    name: str
+    content: str
+    mime: str = "application/json"
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to show the owner, with its options if it asks a question."""
 
@@ -71,6 +82,7 @@ class Reply:
     multiple: bool = False
     step: str | None = None
     done_label: str | None = None
+    attachment: Attachment | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The reply as JSON-ready data, to keep in an outbox."""

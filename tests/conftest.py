@@ -16,6 +16,7 @@ from bot.flows import Flows
 from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.chat import OwnerChat
+from tests.fakes.postgres_server import PostgresServer
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -23,6 +24,29 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def journey() -> Flows:
     return flow_files.load(ROOT / "flows")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run; a run that cannot start it fails."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except Exception as exc:  # any reason is reported as the failure
+        server.stop()
+        pytest.fail(f"could not start PostgreSQL for the tests: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A new, migrated database of the test server."""
+    from bot.store.postgres import migrate
+
+    url = postgres.new_database()
+    migrate(url)
+    return url
 
 
 @pytest.fixture

@@ -14,9 +14,15 @@ from bot.store.schema import SCHEMA_VERSION
 from bot.store.tinydb import TinyDBStore
 
 
-@pytest.fixture(params=["memory", "tinydb"])
+@pytest.fixture(params=["memory", "tinydb", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    built: Store = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "data")
+    built: Store
+    if request.param == "postgres":
+        from bot.store.postgres import PostgresStore
+
+        built = PostgresStore(request.getfixturevalue("postgres_url"))
+    else:
+        built = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "data")
     yield built
     built.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from bot.clock import Clock
@@ -38,6 +39,7 @@ class TerminalChat:
         language: str | None,
         stdin: TextIO = sys.stdin,
         stdout: TextIO = sys.stdout,
+        files: Path | None = None,
     ) -> None:
         self.engine = engine
         self.nudges = NudgeRunner(engine)
@@ -47,6 +49,7 @@ class TerminalChat:
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty() and stdout.isatty()
+        self.files = files or Path.cwd()
 
     def send(self, text: str) -> list[Reply]:
         """Hand one line to the engine and print what it answers."""
@@ -54,8 +57,17 @@ class TerminalChat:
         replies = self.engine.handle(event)
         for reply in replies:
             print(render(reply), end="\n\n", file=self.stdout, flush=True)
+            if reply.attachment is not None:
+                self.save(reply.attachment.name, reply.attachment.content)
         self.show_nudges()
         return replies
+
+    def save(self, name: str, content: str) -> None:
+        """Write a file the coach sends (the data export) next to where the chat runs."""
+        path = self.files / name
+        path.write_text(content, encoding="utf-8")
+        t = self.engine.translators[self._language()]
+        print(t.tr("terminal.saved", path=str(path)), end="\n\n", file=self.stdout, flush=True)
 
     def show_nudges(self) -> None:
         """Print the reminders due for this owner: the terminal delivers them when it is open."""

@@ -1,0 +1,205 @@
+"""The PostgreSQL store: one database shared safely by several coach processes.
+
+Each owner is one row: the record as JSONB, plus the two columns the nudge sweep needs
+(`next_check_at`, `has_outbox`), each with a partial index, so a sweep reads what is due and
+not every owner. `lock(owner)` is a transaction holding a PostgreSQL advisory lock on the
+owner: their events are handled one at a time whatever the process, and what is read and
+written under it is committed together when the lock is released. Schema changes are SQL
+migrations applied by `coach migrate`; a process refuses to start on a database behind it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import tuple_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from bot.store.base import OwnerRecord, Store, StoreError
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE owners (
+        owner_id text PRIMARY KEY,
+        doc jsonb NOT NULL,
+        next_check_at timestamptz,
+        has_outbox boolean NOT NULL DEFAULT false,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX owners_due ON owners (next_check_at) WHERE next_check_at IS NOT NULL;
+    CREATE INDEX owners_outbox ON owners (owner_id) WHERE has_outbox;
+    CREATE TABLE installations (
+        key text PRIMARY KEY,
+        doc jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    """,
+)
+"""Schema migrations, in order; the schema's version is how many have run. Append, never edit."""
+
+LATEST = len(MIGRATIONS)
+_MIGRATION_LOCK = 7_031_942  # an advisory lock key: one migrator at a time
+
+
+def schema_version(conn: psycopg.Connection[Any]) -> int:
+    """The version of the database's schema; 0 for an empty database."""
+    exists = conn.execute("SELECT to_regclass('coach_schema') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = conn.execute("SELECT version FROM coach_schema").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(url: str) -> tuple[int, int]:
+    """Bring the database's schema up to date; return the versions before and after."""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                conn.execute("CREATE TABLE IF NOT EXISTS coach_schema (version integer NOT NULL)")
+                before = schema_version(conn)
+                if conn.execute("SELECT count(*) FROM coach_schema").fetchone() == (0,):
+                    conn.execute("INSERT INTO coach_schema VALUES (0)")
+                if before > LATEST:
+                    raise StoreError(
+                        f"the database's schema ({before}) is newer than this coach's ({LATEST})"
+                    )
+                for sql in MIGRATIONS[before:]:
+                    conn.execute(sql)
+                conn.execute("UPDATE coach_schema SET version = %s", (LATEST,))
+            return before, LATEST
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot migrate the database: {exc}") from exc
+
+
+class PostgresStore(Store):
+    """Owner records in PostgreSQL, for several processes; chosen with COACH_DATABASE_URL."""
+
+    def __init__(self, url: str, max_connections: int = 10) -> None:
+        super().__init__()
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+                version = schema_version(conn)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot reach the database of COACH_DATABASE_URL: {exc}") from exc
+        if version != LATEST:
+            raise StoreError(
+                f"the database's schema is at version {version}, this coach needs {LATEST}: "
+                "run `coach migrate` first"
+            )
+        self.pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"autocommit": True, "row_factory": tuple_row},
+            open=True,
+        )
+        self._held = threading.local()
+
+    # --- locking --------------------------------------------------------------------------
+
+    def _current(self) -> dict[str, psycopg.Connection[Any]]:
+        held: dict[str, psycopg.Connection[Any]] | None = getattr(self._held, "conns", None)
+        if held is None:
+            held = {}
+            self._held.conns = held
+        return held
+
+    @contextmanager
+    def lock(self, owner_id: str) -> Iterator[None]:
+        """Hold the owner's advisory lock in a transaction; reads and writes inside use it."""
+        held = self._current()
+        if owner_id in held:  # already ours in this thread
+            yield
+            return
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (owner_id,))
+            held[owner_id] = conn
+            try:
+                yield
+            finally:
+                del held[owner_id]
+
+    @contextmanager
+    def _conn(self, owner_id: str | None = None) -> Iterator[psycopg.Connection[Any]]:
+        held = self._current().get(owner_id) if owner_id else None
+        if held is not None:
+            yield held
+            return
+        with self.pool.connection() as conn:
+            yield conn
+
+    # --- owners -----------------------------------------------------------------------------
+
+    def get(self, owner_id: str) -> OwnerRecord | None:
+        """Read the owner's row."""
+        with self._conn(owner_id) as conn:
+            row = conn.execute("SELECT doc FROM owners WHERE owner_id = %s", (owner_id,)).fetchone()
+        return OwnerRecord.from_doc(row[0]) if row else None
+
+    def put(self, record: OwnerRecord) -> None:
+        """Insert or replace the owner's row (committed now, or with the owner's lock)."""
+        with self._conn(record.owner_id) as conn:
+            conn.execute(
+                """
+                INSERT INTO owners (owner_id, doc, next_check_at, has_outbox, updated_at)
+                VALUES (%s, %s, %s, %s, now())
+                ON CONFLICT (owner_id) DO UPDATE SET doc = EXCLUDED.doc,
+                    next_check_at = EXCLUDED.next_check_at, has_outbox = EXCLUDED.has_outbox,
+                    updated_at = now()
+                """,
+                (record.owner_id, Jsonb(record.to_doc()), record.next_check_at, bool(record.outbox)),
+            )
+
+    def delete(self, owner_id: str) -> bool:
+        """Erase the owner's row."""
+        with self._conn(owner_id) as conn:
+            return conn.execute("DELETE FROM owners WHERE owner_id = %s", (owner_id,)).rowcount > 0
+
+    def owner_ids(self) -> Iterator[str]:
+        """Every owner id, in order."""
+        with self._conn() as conn:
+            rows = conn.execute("SELECT owner_id FROM owners ORDER BY owner_id").fetchall()
+        for (owner_id,) in rows:
+            yield owner_id
+
+    def due_owners(self, now: str) -> list[str]:
+        """Owners whose next check has come or who have messages waiting, from the two indexes."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT owner_id FROM owners WHERE next_check_at <= %s "
+                "UNION SELECT owner_id FROM owners WHERE has_outbox",
+                (now,),
+            ).fetchall()
+        return sorted(owner_id for (owner_id,) in rows)
+
+    # --- installations ----------------------------------------------------------------------
+
+    def get_installation(self, key: str) -> dict[str, Any] | None:
+        """Read an installation."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT doc FROM installations WHERE key = %s", (key,)).fetchone()
+        return dict(row[0]) if row else None
+
+    def put_installation(self, key: str, doc: dict[str, Any]) -> None:
+        """Insert or replace an installation."""
+        with self._conn() as conn:
+            conn.execute(
+                "INSERT INTO installations (key, doc) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET doc = EXCLUDED.doc, updated_at = now()",
+                (key, Jsonb(doc)),
+            )
+
+    def delete_installation(self, key: str) -> bool:
+        """Forget an installation."""
+        with self._conn() as conn:
+            return conn.execute("DELETE FROM installations WHERE key = %s", (key,)).rowcount > 0
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        self.pool.close()

@@ -1,0 +1,114 @@
+"""Owners take their data away with /export and erase it with /delete, in every store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.store.base import Store
+from bot.store.memory import MemoryStore
+from bot.store.tinydb import TinyDBStore
+from tests.fakes.chat import OwnerChat
+from tests.fakes.journeys import LOCAL_BAKERY, walk
+
+
+@pytest.fixture(params=["memory", "tinydb", "postgres"])
+def any_app(request: pytest.FixtureRequest, settings: Settings, clock: FixedClock) -> Iterator[App]:
+    store: Store
+    if request.param == "postgres":
+        from bot.store.postgres import PostgresStore
+
+        store = PostgresStore(request.getfixturevalue("postgres_url"))
+    else:
+        store = MemoryStore() if request.param == "memory" else TinyDBStore(settings.data_dir)
+    built = build_app(settings, store=store, clock=clock)
+    yield built
+    built.close()
+
+
+def _planned(app: App, clock: FixedClock) -> OwnerChat:
+    ana = OwnerChat(app.engine, clock, "telegram:77", language="fr")
+    ana.say("/start")
+    walk(ana, LOCAL_BAKERY)
+    ana.say("/posted instagram")
+    return ana
+
+
+def test_an_owner_exports_everything_kept_about_them_as_readable_json(
+    any_app: App, clock: FixedClock
+) -> None:
+    ana = _planned(any_app, clock)
+    replies = ana.say("/export")
+    attachment = replies[0].attachment
+    assert attachment is not None and attachment.name.endswith(".json")
+    doc = json.loads(attachment.content)
+    assert doc["owner"]["answers"]["business_name"] == "Boulangerie Dupain"
+    assert doc["owner"]["posts"] and doc["owner"]["owner_id"] == "telegram:77"
+    assert "\n  " in attachment.content, "indented, for people to read"
+
+
+def test_an_owner_who_confirms_delete_leaves_nothing_behind(any_app: App, clock: FixedClock) -> None:
+    ana = _planned(any_app, clock)
+    ana.say("/delete")
+    assert any_app.store.get("telegram:77") is not None, "nothing is erased before the confirmation"
+    ana.tap("delete:yes")
+    assert any_app.store.get("telegram:77") is None
+    assert "telegram:77" not in list(any_app.store.owner_ids())
+    assert "telegram:77" not in any_app.store.due_owners("2100-01-01T00:00:00+00:00")
+
+
+def test_an_owner_who_says_no_keeps_everything(any_app: App, clock: FixedClock) -> None:
+    ana = _planned(any_app, clock)
+    before = ana.record().answers
+    ana.say("/delete")
+    ana.say("non")
+    assert ana.record().answers == before and ana.record().prompt is None
+
+
+def _coach(args: list[str], data: Path, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_in_the_terminal_export_saves_a_file_and_delete_erases(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    done = _coach(["chat", "--user", "zoe"], data, tmp_path, "/start\n1\nFournil Zoé\n/export\n")
+    assert done.returncode == 0, done.stderr
+    exported = list(tmp_path.glob("coach-terminal-zoe-*.json"))
+    assert len(exported) == 1 and "Fournil Zoé" in exported[0].read_text(encoding="utf-8")
+    assert str(exported[0]) in done.stdout
+    erased = _coach(["chat", "--user", "zoe"], data, tmp_path, "/delete\n1\n")
+    assert erased.returncode == 0, erased.stderr
+    assert not list((data / "owners").glob("*.json"))
+
+
+def test_the_operator_exports_and_deletes_an_owner_from_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _coach(["chat", "--user", "léa"], data, tmp_path, "/start\n1\nChez Léa\n")
+    exported = _coach(["export", "--owner", "terminal:léa"], data, tmp_path)
+    assert (
+        exported.returncode == 0
+        and json.loads(exported.stdout)["owner"]["answers"]["business_name"] == "Chez Léa"
+    )
+    refused = _coach(["delete", "--owner", "terminal:léa"], data, tmp_path)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    deleted = _coach(["delete", "--owner", "terminal:léa", "--yes"], data, tmp_path)
+    assert deleted.returncode == 0, deleted.stderr
+    assert _coach(["export", "--owner", "terminal:léa"], data, tmp_path).returncode == 1
