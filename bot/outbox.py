@@ -2,7 +2,10 @@
 
 A channel adapter implements `Sender`. Each message of an outbox entry is marked delivered as
 soon as the channel accepts it, so a retry or a restart resumes after the last one delivered.
-Limits are per channel (overall and per chat, sliding windows); a `RetryLater` from
+Several processes may deliver at once (on PostgreSQL): before sending, a deliverer takes a
+lease on the owner's waiting entries, under the owner's lock; another deliverer skips them
+until the lease is given back or expires (a process killed mid-delivery), so each message goes
+out once. Limits are per channel (overall and per chat, sliding windows); a `RetryLater` from
 the channel (a 429) waits what the platform asks, other transient errors back off
 exponentially (`tenacity`); after the last attempt the entry stays in the outbox for the next
 round. An `Unreachable` owner (blocked the bot, left) is marked inactive and nudged no more.
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,9 +25,11 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from bot.events import Reply
 from bot.ratelimit import SlidingWindowLimiter
-from bot.store.base import Store
+from bot.store.base import OwnerRecord, Store
 
 log = logging.getLogger(__name__)
+LEASE_SECONDS = 300.0
+"""How long a deliverer may hold an owner's waiting messages before another one takes over."""
 
 
 class RetryLater(Exception):
@@ -87,6 +94,7 @@ class Outbox:
         self.limits = limits
         self._overall = {ch: _limiter(lim.per_second) for ch, lim in limits.items()}
         self._per_chat: dict[str, SlidingWindowLimiter] = {}
+        self.deliverer = uuid.uuid4().hex
 
     def _chat_limiter(self, channel: str, owner_id: str) -> SlidingWindowLimiter:
         limiter = self._per_chat.get(owner_id)
@@ -106,29 +114,57 @@ class Outbox:
         return sum(await asyncio.gather(*(one(o) for o in owners)))
 
     async def deliver(self, owner_id: str) -> int:
-        """Deliver one owner's outbox, entry by entry, message by message."""
-        record = await asyncio.to_thread(self.store.get, owner_id)
-        if record is None or not record.outbox or record.channel not in self.senders:
+        """Deliver one owner's outbox, entry by entry, message by message, under a lease."""
+        record = await asyncio.to_thread(self._lease, owner_id)
+        if record is None:
             return 0
         sender, limits = self.senders[record.channel], self.limits[record.channel]
         sent = 0
-        for entry in list(record.outbox):
-            for index in range(entry["delivered"], len(entry["replies"])):
-                reply = Reply.from_dict(entry["replies"][index])
-                try:
-                    await self._send(sender, limits, record.channel, owner_id, reply)
-                except Unreachable:
-                    log.info("owner %s is unreachable on %s: marked inactive", owner_id, record.channel)
-                    await asyncio.to_thread(mark_unreachable, self.store, owner_id)
-                    return sent
-                except (RetryLater, TransientError) as error:
-                    log.warning(
-                        "delivery to %s postponed after %d attempts: %s", owner_id, limits.attempts, error
-                    )
-                    return sent
-                sent += 1
-                await asyncio.to_thread(self._mark_delivered, owner_id, entry["id"], index + 1)
+        try:
+            for entry in list(record.outbox):
+                for index in range(entry["delivered"], len(entry["replies"])):
+                    reply = Reply.from_dict(entry["replies"][index])
+                    try:
+                        await self._send(sender, limits, record.channel, owner_id, reply)
+                    except Unreachable:
+                        log.info("owner %s is unreachable on %s: marked inactive", owner_id, record.channel)
+                        await asyncio.to_thread(mark_unreachable, self.store, owner_id)
+                        return sent
+                    except (RetryLater, TransientError) as error:
+                        log.warning(
+                            "delivery to %s postponed after %d attempts: %s", owner_id, limits.attempts, error
+                        )
+                        return sent
+                    sent += 1
+                    await asyncio.to_thread(self._mark_delivered, owner_id, entry["id"], index + 1)
+        finally:
+            await asyncio.to_thread(self._release, owner_id)
         return sent
+
+    def _lease(self, owner_id: str) -> OwnerRecord | None:
+        """Take the owner's waiting messages for this deliverer, unless another one holds them."""
+        with self.store.lock(owner_id):
+            record = self.store.get(owner_id)
+            if record is None or not record.outbox or record.channel not in self.senders:
+                return None
+            now = time.time()
+            if any(e.get("lease_until", 0) > now and e.get("lease") != self.deliverer for e in record.outbox):
+                return None
+            for entry in record.outbox:
+                entry["lease"], entry["lease_until"] = self.deliverer, now + LEASE_SECONDS
+            self.store.put(record)
+            return record
+
+    def _release(self, owner_id: str) -> None:
+        with self.store.lock(owner_id):
+            record = self.store.get(owner_id)
+            mine = [e for e in record.outbox if e.get("lease") == self.deliverer] if record else []
+            if record is None or not mine:
+                return
+            for entry in mine:
+                entry.pop("lease", None)
+                entry.pop("lease_until", None)
+            self.store.put(record)
 
     async def _send(self, sender: Sender, limits: Limits, channel: str, owner_id: str, reply: Reply) -> None:
         async for attempt in AsyncRetrying(
