@@ -249,6 +249,33 @@ def test_an_event_retried_by_slack_is_handled_once(slack_app: App) -> None:
     assert record.history.count("business_name") <= 1
 
 
+def test_an_owner_exports_their_data_as_a_file_then_erases_it(slack_app: App) -> None:
+    owner = "slack:T111:U20"
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U20")
+        await _past_the_language(fake, member)
+        await member.say("Fournil Martin")
+        await fake.wait_for(settled(slack_app, channel, owner, lambda r: "business_name" in r.answers))
+        await member.command("export")
+        await fake.wait_for(lambda: bool(fake.files["DU20"]))
+        await member.command("delete")
+        await fake.wait_for(lambda: question(fake, "U20", "@delete") is not None)
+        asked = question(fake, "U20", "@delete")
+        assert asked is not None
+        await member.tap(asked, "@delete|delete:yes")
+        await fake.wait_for(lambda: slack_app.store.get(owner) is None)
+        await fake.wait_for(
+            lambda: "/coach start" in json.dumps(fake.views.get("U20", {}), ensure_ascii=False)
+        )
+
+    fake = run(slack_app, scenario)
+    exported = fake.files["DU20"][0]
+    assert exported["name"].endswith(".json") and "Fournil Martin" in exported["content"]
+    assert json.loads(exported["content"])["owner"]["owner_id"] == owner
+    assert owner not in list(slack_app.store.owner_ids())
+
+
 def test_a_slow_slack_still_gets_its_ack_in_time(slack_app: App) -> None:
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         fake.delays["chat.postMessage"] = 4.0  # longer than Slack's 3 s

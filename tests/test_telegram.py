@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -159,6 +160,26 @@ def test_a_whole_journey_from_start_to_plan_on_telegram(
 
 
 # --- reliability ----------------------------------------------------------------------------------
+
+
+def test_an_owner_exports_their_data_as_a_file_then_erases_it(tg_app: App) -> None:
+    user = 5151
+    owner = f"telegram:{user}"
+
+    async def scenario(fake: FakeTelegram) -> None:
+        await journey(tg_app, fake, user, LOCAL_BAKERY, "fr", typed=False, stop_at="sector")
+        await fake.say(user, "/export", "fr")
+        await fake.wait_for(lambda: any("document" in m for m in fake.sent[user]))
+        await fake.say(user, "/delete", "fr")
+        await fake.wait_for(lambda: "delete:yes" in str(fake.sent[user][-1].get("reply_markup")))
+        await fake.tap(user, fake.sent[user][-1], callback_data("@delete", "delete:yes"), "fr")
+        await fake.wait_for(lambda: tg_app.store.get(owner) is None)
+
+    fake = run(tg_app, scenario)
+    document = next(m["document"] for m in fake.sent[user] if "document" in m)
+    assert document["file_name"].endswith(".json")
+    assert json.loads(document["content"])["owner"]["answers"]["business_name"] == "Boulangerie Dupain"
+    assert owner not in list(tg_app.store.owner_ids())
 
 
 def test_an_update_delivered_twice_is_answered_once(tg_app: App) -> None:

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("slack_bolt.AsyncApp").addFilter(lambda record: "will be unused" not in record.getMessage())
 
 CHANNEL = "slack"
-SCOPES = ("commands", "chat:write", "im:history", "im:write", "users:read")
+SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "users:read")
 DEFAULT_API_URL = "https://slack.com/api/"
 GONE = frozenset(
     {
@@ -367,7 +367,16 @@ class SlackChannel:
 
 
 async def post(client: AsyncWebClient, channel: str, reply: Reply) -> None:
-    """Send one reply to a channel: split if long, its choices on the last part."""
+    """Send one reply to a channel: split if long, its choices on the last part; a file uploaded."""
+    if reply.attachment is not None:
+        await client.files_upload_v2(
+            channel=channel,
+            content=reply.attachment.content,
+            filename=reply.attachment.name,
+            title=reply.attachment.name,
+            initial_comment=kit.escape(kit.slack_commands(reply.text)),
+        )
+        return
     for text, blocks in kit.messages(reply):
         await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
 

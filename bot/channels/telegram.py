@@ -25,6 +25,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CALLBACK = 64
+MAX_CAPTION = 1024
 CHECKED, UNCHECKED = "☑ ", "☐ "
 DONE_MARK = "="
 
@@ -304,17 +306,27 @@ async def send_reply(bot: Any, chat_id: int, reply: Reply, attempts: int = 5) ->
     429s are waited out by the rate limiter; timeouts and 5xx are retried here with backoff, so a
     reply is not lost to a passing fault. A 400 (the request itself is wrong) is not retried.
     """
+    if reply.attachment is not None:  # the data export: a file with the text as its caption
+        document = InputFile(reply.attachment.content.encode(), filename=reply.attachment.name)
+        async for attempt in _retrying(attempts):
+            with attempt:
+                await bot.send_document(chat_id, document, caption=reply.text[:MAX_CAPTION])
+        return
     parts = split_text(reply.text, MAX_TEXT)
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 else None
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(_transient),
-            wait=wait_exponential(multiplier=0.2, max=10),
-            stop=stop_after_attempt(attempts),
-            reraise=True,
-        ):
+        async for attempt in _retrying(attempts):
             with attempt:
                 await bot.send_message(chat_id, part, reply_markup=markup)
+
+
+def _retrying(attempts: int) -> AsyncRetrying:
+    return AsyncRetrying(
+        retry=retry_if_exception(_transient),
+        wait=wait_exponential(multiplier=0.2, max=10),
+        stop=stop_after_attempt(attempts),
+        reraise=True,
+    )
 
 
 def _transient(error: BaseException) -> bool:

@@ -39,6 +39,8 @@ class FakeSlack:
         self.delays: dict[str, float] = {}
         self.installs: dict[str, dict[str, Any]] = {}
         self.app_tokens: set[str] = set()
+        self.files: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._uploads: dict[str, dict[str, Any]] = {}
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
@@ -49,6 +51,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._method)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -142,10 +145,33 @@ class FakeSlack:
                     message.update(text=args.get("text", ""), blocks=args.get("blocks") or [])
                     return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
             return {"ok": False, "error": "message_not_found"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            self._uploads[file_id] = {"name": args["filename"], "length": int(args["length"])}
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": self.url[: -len("api/")] + f"upload/{file_id}",
+            }
+        if method == "files.completeUploadExternal":
+            files = json.loads(args["files"]) if isinstance(args["files"], str) else args["files"]
+            for described in files:
+                upload = self._uploads.pop(described["id"])
+                upload["comment"] = args.get("initial_comment", "")
+                self.files[str(args["channel_id"])].append(upload)
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "views.publish":
             self.views[str(args["user_id"])] = args["view"]
             return {"ok": True, "view": {"id": "V1", **args["view"]}}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL handed out by files.getUploadURLExternal: keeps the file's bytes."""
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404)
+        upload["content"] = (await request.read()).decode()
+        return web.Response(text=f"OK - {len(upload['content'])}")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then keep what the app acknowledges."""

@@ -184,6 +184,13 @@ class FakeTelegram:
         self._chat_sent[chat_id].set()
         return message
 
+    async def _sendDocument(self, params: dict[str, Any]) -> Any:
+        upload = params["document"]  # a multipart file part
+        document = {"file_name": upload.filename, "content": upload.file.read().decode()}
+        message = await self._sendMessage({**params, "text": params.get("caption", "")})
+        message["document"] = document
+        return message
+
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 60.0) -> None:
         """Wait until `chat_id` has received more than `count` messages (no polling: for benchmarks)."""
         deadline = time.monotonic() + timeout
