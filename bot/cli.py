@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("stats", "export", "delete"):
             return _operator(app, args)
         if args.command == "nudges":
+            from bot.channels.senders import open_senders
             from bot.nudges.loop import run_nudges
 
             return run_nudges(
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 at=args.at,
                 dry_run=args.dry_run,
                 interval=args.interval,
+                senders=open_senders,
             )
         from bot.channels.terminal import TerminalChat
 

@@ -114,10 +114,20 @@ class Outbox:
         return sum(await asyncio.gather(*(one(o) for o in owners)))
 
     async def deliver(self, owner_id: str) -> int:
-        """Deliver one owner's outbox, entry by entry, message by message, under a lease."""
+        """Deliver one owner's outbox under a lease; again if more was claimed meanwhile."""
+        sent = 0
+        for _ in range(3):
+            delivered, more = await self._deliver_leased(owner_id)
+            sent += delivered
+            if not more:
+                break
+        return sent
+
+    async def _deliver_leased(self, owner_id: str) -> tuple[int, bool]:
+        """Deliver the entries waiting when the lease was taken; tell whether new ones came."""
         record = await asyncio.to_thread(self._lease, owner_id)
         if record is None:
-            return 0
+            return 0, False
         sender, limits = self.senders[record.channel], self.limits[record.channel]
         sent = 0
         try:
@@ -129,17 +139,17 @@ class Outbox:
                     except Unreachable:
                         log.info("owner %s is unreachable on %s: marked inactive", owner_id, record.channel)
                         await asyncio.to_thread(mark_unreachable, self.store, owner_id)
-                        return sent
+                        return sent, False
                     except (RetryLater, TransientError) as error:
                         log.warning(
                             "delivery to %s postponed after %d attempts: %s", owner_id, limits.attempts, error
                         )
-                        return sent
+                        return sent, False
                     sent += 1
                     await asyncio.to_thread(self._mark_delivered, owner_id, entry["id"], index + 1)
         finally:
-            await asyncio.to_thread(self._release, owner_id)
-        return sent
+            more = await asyncio.to_thread(self._release, owner_id)
+        return sent, more
 
     def _lease(self, owner_id: str) -> OwnerRecord | None:
         """Take the owner's waiting messages for this deliverer, unless another one holds them."""
@@ -155,16 +165,19 @@ class Outbox:
             self.store.put(record)
             return record
 
-    def _release(self, owner_id: str) -> None:
+    def _release(self, owner_id: str) -> bool:
+        """Give the lease back; tell whether entries claimed meanwhile are waiting."""
         with self.store.lock(owner_id):
             record = self.store.get(owner_id)
-            mine = [e for e in record.outbox if e.get("lease") == self.deliverer] if record else []
-            if record is None or not mine:
-                return
+            if record is None:
+                return False
+            mine = [e for e in record.outbox if e.get("lease") == self.deliverer]
             for entry in mine:
                 entry.pop("lease", None)
                 entry.pop("lease_until", None)
-            self.store.put(record)
+            if mine:
+                self.store.put(record)
+            return len(record.outbox) > len(mine)
 
     async def _send(self, sender: Sender, limits: Limits, channel: str, owner_id: str, reply: Reply) -> None:
         async for attempt in AsyncRetrying(

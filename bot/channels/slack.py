@@ -39,7 +39,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
-from bot.outbox import RetryLater, TransientError, Unreachable, mark_unreachable
+from bot.outbox import Limits, RetryLater, TransientError, Unreachable, mark_unreachable
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -48,6 +48,8 @@ logging.getLogger("slack_bolt.AsyncApp").addFilter(lambda record: "will be unuse
 CHANNEL = "slack"
 SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "users:read")
 DEFAULT_API_URL = "https://slack.com/api/"
+LIMITS = Limits(per_second=20.0, per_chat_per_second=1.0)
+"""Slack allows about one message a second per conversation, and a workspace-wide budget."""
 GONE = frozenset(
     {
         "account_inactive",

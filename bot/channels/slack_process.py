@@ -19,14 +19,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.app import App
-from bot.channels.slack import CHANNEL, SlackChannel, SlackSender, web_client
+from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, web_client
 from bot.config import ConfigError, Settings
 from bot.nudges.loop import deliver_forever
-from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
-LIMITS = Limits(per_second=20.0, per_chat_per_second=1.0)
-"""Slack allows about one message a second per conversation, and a workspace-wide budget."""
 
 
 def check_settings(settings: Settings) -> None:

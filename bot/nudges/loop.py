@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -63,31 +64,34 @@ async def deliver_forever(
         await asyncio.sleep(interval)
 
 
+SenderFactory = Callable[[App], AbstractAsyncContextManager[tuple[dict[str, Sender], dict[str, Limits]]]]
+
+
 def run_nudges(
     app: App,
     once: bool,
     at: datetime | None,
     dry_run: bool,
     interval: float = INTERVAL,
-    senders: Mapping[str, Sender] | None = None,
-    limits: Mapping[str, Limits] | None = None,
+    senders: SenderFactory | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
     """Sweep, claim and deliver, once or every `interval` seconds until interrupted.
 
-    Owners of channels without a sender here (the terminal) get their messages when they next
-    open their channel.
+    `senders` opens the channels' senders (the bots configured in the environment); owners of
+    channels without one here (the terminal) get their messages when they next open their channel.
     """
     runner = NudgeRunner(app.engine)
-    senders = senders or {}
-    outbox = Outbox(app.store, senders, limits or {channel: Limits() for channel in senders})
 
     async def loop() -> None:
-        while True:
-            await sweep_and_deliver(app, runner, outbox, at or app.clock.now(), dry_run, out)
-            if once:
-                return
-            await asyncio.sleep(interval)
+        async with contextlib.AsyncExitStack() as stack:
+            channels, limits = await stack.enter_async_context(senders(app)) if senders else ({}, {})
+            outbox = Outbox(app.store, channels, limits)
+            while True:
+                await sweep_and_deliver(app, runner, outbox, at or app.clock.now(), dry_run, out)
+                if once:
+                    return
+                await asyncio.sleep(interval)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(loop())

@@ -15,7 +15,7 @@ from bot.engine import Engine
 from bot.events import Reply
 from bot.nudges import rules
 from bot.nudges.compose import compose
-from bot.store.base import OwnerRecord, StoreError
+from bot.store.base import OwnerRecord
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +41,26 @@ class NudgeRunner:
     def sweep(self, now: datetime, dry_run: bool = False) -> list[Claimed]:
         """Claim every due nudge at `now` (with `dry_run`, only say what would be claimed)."""
         claimed: list[Claimed] = []
-        for owner_id in self.store.due_owners(now.astimezone(UTC).isoformat()):
-            claimed += self.claim(owner_id, now, dry_run)
+        due = self.store.due_owners(now.astimezone(UTC).isoformat())
+        self.store.update_many(due, lambda record: self._update(record, now, dry_run, claimed))
         return claimed
 
     def claim(self, owner_id: str, now: datetime, dry_run: bool = False) -> list[Claimed]:
         """Claim one owner's due nudges into their outbox."""
-        with self.store.lock(owner_id):
-            try:
-                record = self.store.get(owner_id)
-            except StoreError:
-                log.exception("nudges: cannot read owner %s; skipped", owner_id)
-                return []
-            if record is None:
-                return []
-            found = self._claim(record, now)
-            upcoming = rules.next_check(record, self.flows, now)
-            next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
-            if not dry_run and (found or next_check_at != record.next_check_at):
-                record.next_check_at = next_check_at
-                self.store.put(record)
-            return found
+        claimed: list[Claimed] = []
+        self.store.update_many([owner_id], lambda record: self._update(record, now, dry_run, claimed))
+        return claimed
+
+    def _update(self, record: OwnerRecord, now: datetime, dry_run: bool, claimed: list[Claimed]) -> bool:
+        """Claim what is due and set the next check; tell whether the record changed."""
+        found = self._claim(record, now)
+        claimed += found
+        upcoming = rules.next_check(record, self.flows, now)
+        next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
+        if dry_run or not (found or next_check_at != record.next_check_at):
+            return False
+        record.next_check_at = next_check_at
+        return True
 
     def _claim(self, record: OwnerRecord, now: datetime) -> list[Claimed]:
         translator = self.engine.translators[record.language]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.store.schema import SCHEMA_VERSION, migrate
+
+log = logging.getLogger(__name__)
 
 MAX_SEEN_EVENTS = 200
 """How many recent event ids are kept per owner to drop a redelivered update."""
@@ -105,6 +108,27 @@ class Store(ABC):
     @abstractmethod
     def owner_ids(self) -> Iterator[str]:
         """Yield the id of every owner on file."""
+
+    def update_many(self, owner_ids: list[str], change: Callable[[OwnerRecord], bool]) -> int:
+        """Apply `change` to each owner's record under their lock, keeping those it says changed.
+
+        Used by the nudge sweep. An unreadable record is skipped (and logged); return how many
+        records were looked at. Stores may batch this (PostgreSQL claims many in one transaction).
+        """
+        seen = 0
+        for owner_id in owner_ids:
+            with self.lock(owner_id):
+                try:
+                    record = self.get(owner_id)
+                except StoreError:
+                    log.exception("cannot read owner %s; skipped", owner_id)
+                    continue
+                if record is None:
+                    continue
+                seen += 1
+                if change(record):
+                    self.put(record)
+        return seen
 
     @abstractmethod
     def get_installation(self, key: str) -> dict[str, Any] | None:

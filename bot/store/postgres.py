@@ -10,8 +10,9 @@ migrations applied by `coach migrate`; a process refuses to start on a database 
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -43,6 +44,9 @@ MIGRATIONS: tuple[str, ...] = (
 """Schema migrations, in order; the schema's version is how many have run. Append, never edit."""
 
 LATEST = len(MIGRATIONS)
+BATCH = 500
+"""Owners claimed per transaction by the nudge sweep."""
+log = logging.getLogger(__name__)
 _MIGRATION_LOCK = 7_031_942  # an advisory lock key: one migrator at a time
 
 
@@ -177,6 +181,49 @@ class PostgresStore(Store):
                 (now,),
             ).fetchall()
         return sorted(owner_id for (owner_id,) in rows)
+
+    def update_many(self, owner_ids: list[str], change: Callable[[OwnerRecord], bool]) -> int:
+        """Batches of owners in one transaction each: those another process holds are skipped.
+
+        Each owner's advisory lock is tried (`pg_try_advisory_xact_lock`, the advisory twin of
+        `FOR UPDATE SKIP LOCKED`): an owner busy elsewhere is left for the next sweep, so
+        several runners share the work and never wait on each other; one commit per batch.
+        """
+        seen = 0
+        for start in range(0, len(owner_ids), BATCH):
+            batch = owner_ids[start : start + BATCH]
+            with self.pool.connection() as conn, conn.transaction():
+                locked = conn.execute(
+                    "SELECT owner_id FROM unnest(%s::text[]) AS wanted(owner_id) "
+                    "WHERE pg_try_advisory_xact_lock(hashtextextended(owner_id, 0))",
+                    (batch,),
+                ).fetchall()
+                # Read in a second statement: its snapshot comes after the locks, so it sees
+                # what another process committed just before letting an owner go.
+                rows = conn.execute(
+                    "SELECT owner_id, doc FROM owners WHERE owner_id = ANY(%s)", ([o for (o,) in locked],)
+                ).fetchall()
+                changed = []
+                for owner_id, doc in rows:
+                    try:
+                        record = OwnerRecord.from_doc(doc)
+                    except StoreError:
+                        log.exception("cannot read owner %s; skipped", owner_id)
+                        continue
+                    seen += 1
+                    if change(record):
+                        changed.append(record)
+                if changed:
+                    with conn.cursor() as cursor:
+                        cursor.executemany(
+                            "UPDATE owners SET doc = %s, next_check_at = %s, has_outbox = %s, "
+                            "updated_at = now() WHERE owner_id = %s",
+                            [
+                                (Jsonb(r.to_doc()), r.next_check_at, bool(r.outbox), r.owner_id)
+                                for r in changed
+                            ],
+                        )
+        return seen
 
     # --- installations ----------------------------------------------------------------------
 
