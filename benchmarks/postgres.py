@@ -85,7 +85,7 @@ def sweep(server: PostgresServer, owners: int) -> tuple[float, float, int]:
     migrate(url)
     store = PostgresStore(url)
     base = template()
-    now = START + timedelta(days=3)
+    now = START + timedelta(days=7, hours=2)  # Monday late morning: the weekly reminder is due
     started = time.perf_counter()
     with store.pool.connection() as conn, conn.cursor() as cursor:
         from psycopg.types.json import Jsonb

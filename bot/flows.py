@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -177,13 +178,31 @@ class Flows:
         """The module holding `step_id`."""
         return next(m for m in self.modules if step_id in m.step_ids)
 
+    @cached_property
+    def _plan_steps(self) -> tuple[Step, ...]:
+        return tuple(self.steps[s] for s in self.order if self.steps[s].plan_field)
+
+    @cached_property
+    def _plan_fields(self) -> dict[str, Step]:
+        return {str(s.plan_field): s for s in reversed(self._plan_steps)}  # the first step wins
+
+    @cached_property
+    def lessons(self) -> dict[str, Step]:
+        """For each topic, the first step that teaches it (has an `after` text)."""
+        found: dict[str, Step] = {}
+        for step in (self.steps[i] for i in self.order):
+            if step.after:
+                for topic in step.topics:
+                    found.setdefault(topic, step)
+        return found
+
     def plan_steps(self) -> list[Step]:
         """The steps that hold a field of the plan, in order."""
-        return [self.steps[s] for s in self.order if self.steps[s].plan_field]
+        return list(self._plan_steps)
 
     def plan_step(self, field_name: str) -> Step | None:
         """The step that holds the plan field `field_name`, if the flows have it."""
-        return next((s for s in self.plan_steps() if s.plan_field == field_name), None)
+        return self._plan_fields.get(field_name)
 
     def text_keys(self) -> dict[str, tuple[str, str]]:
         """Every catalog key the flows use, with the (file, step) that first uses it."""

@@ -11,7 +11,7 @@ import math
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,12 @@ class _Blank(dict[str, Any]):
 
     def __missing__(self, key: str) -> str:
         return "…"
+
+
+@lru_cache(maxsize=4096)
+def _decimal(value: float, locale: str) -> str:
+    # Reminders format the same few counts for thousands of owners: babel's work, once each.
+    return format_decimal(value, locale=locale)
 
 
 def normalise_language(code: str | None) -> str | None:
@@ -77,7 +83,7 @@ class Translator:
 
     def number(self, value: float) -> str:
         """Format a number the owner's way (`2,5` in French)."""
-        return format_decimal(value, locale=self.locale)
+        return _decimal(value, str(self.locale))
 
     def percent(self, value: float) -> str:
         """Format a share given in percent (10 → `10 %` in French)."""

@@ -44,7 +44,7 @@ def _cite(flows: Flows, t: Translator, topic: str) -> str:
 
 
 def _topic_step(flows: Flows, topic: str) -> Step | None:
-    return next((s for s in (flows.steps[i] for i in flows.order) if topic in s.topics and s.after), None)
+    return flows.lessons.get(topic)
 
 
 def pick_tip(record: OwnerRecord, flows: Flows, now: datetime) -> str | None:
