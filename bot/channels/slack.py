@@ -105,6 +105,7 @@ class SlackChannel:
         self._queues: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
         self._homes: dict[str, str] = {}
+        self._languages: dict[str, str] = {}
         self._client: AsyncWebClient | None = None
 
     def build(
@@ -294,7 +295,8 @@ class SlackChannel:
 
     async def _say(self, client: AsyncWebClient, team: str, user: str, key: str) -> None:
         owner = owner_id(team, user)
-        text = self._translator(owner).tr(key)
+        record = await asyncio.to_thread(self.engine.store.get, owner)
+        text = self.engine.translators[record.language if record else DEFAULT_LANGUAGE].tr(key)
         await post(client, await self.open_dm(client, owner, user), Reply(text))
 
     async def _language(self, client: AsyncWebClient, owner: str, user: str) -> str | None:
@@ -309,8 +311,8 @@ class SlackChannel:
         return normalise_language(str((info.get("user") or {}).get("locale") or "")) or DEFAULT_LANGUAGE
 
     def _translator(self, owner: str) -> Translator:
-        record = self.engine.store.get(owner)
-        return self.engine.translators[record.language if record else DEFAULT_LANGUAGE]
+        """The owner's language as last seen (read nothing: this runs before the ack)."""
+        return self.engine.translators[self._languages.get(owner, DEFAULT_LANGUAGE)]
 
     @staticmethod
     def _event_id(body: dict[str, Any]) -> str | None:
@@ -333,6 +335,7 @@ class SlackChannel:
         language = (
             overview.language if overview else (await self._language(client, owner, user) or DEFAULT_LANGUAGE)
         )
+        self._languages[owner] = language
         view = kit.home_view(overview, self.engine.translators[language])
         digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
         if not force and self._homes.get(owner) == digest:
