@@ -563,3 +563,36 @@ def test_the_manifest_asks_for_exactly_what_the_app_uses() -> None:
     assert events == {"app_home_opened", "app_uninstalled", "message.im", "tokens_revoked"}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_a_file_or_an_edited_message_gets_a_kind_answer_and_changes_nothing(slack_app: App) -> None:
+    owner = "slack:T111:U21"
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U21")
+        await _past_the_language(fake, member)
+        await fake.wait_for(settled(slack_app, channel, owner, lambda r: r.state == "business_name"))
+        photo = {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": "DU21",
+            "channel_type": "im",
+            "user": "U21",
+            "text": "",
+            "files": [{"id": "F1"}],
+        }
+        await member.event(photo)
+        await fake.wait_for(lambda: "que du texte" in fake.dm("U21")[-1]["text"])
+        edited = {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": "DU21",
+            "channel_type": "im",
+            "message": {"user": "U21", "text": "Fournil"},
+            "user": "U21",
+        }
+        await member.event(edited)
+        await fake.wait_for(lambda: "modifié" in fake.dm("U21")[-1]["text"])
+
+    run(slack_app, scenario)
+    assert slack_app.store.get(owner).state == "business_name"
