@@ -36,8 +36,10 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     ContextTypes,
+    ExtBot,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.channels.text import split_text
@@ -127,6 +129,38 @@ def _checked(markup: InlineKeyboardMarkup | None) -> list[str]:
     ]
 
 
+class ConfirmWhenHandled(ExtBot[Any]):
+    """A bot that asks for more updates only once the ones it has are handled.
+
+    Telegram forgets updates as soon as the next `getUpdates` names a later offset, and
+    python-telegram-bot asks again right after queueing a batch: an update queued but not yet
+    handled when the process dies would be lost. Waiting until the batch is handled (stored)
+    means such an update is fetched again after a restart, and handled once: its id is kept
+    with the owner's answer.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unhandled: set[int] = set()
+        self._drained = asyncio.Event()
+        self._drained.set()
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        """Wait for the previous batch to be handled, then fetch (and so confirm it)."""
+        await self._drained.wait()
+        updates = await super().get_updates(*args, **kwargs)
+        if updates:
+            self._unhandled.update(u.update_id for u in updates)
+            self._drained.clear()
+        return updates
+
+    def handled(self, update_id: int) -> None:
+        """Note that an update's handling is over (answered, or failed for good)."""
+        self._unhandled.discard(update_id)
+        if not self._unhandled:
+            self._drained.set()
+
+
 class PerOwnerProcessor(BaseUpdateProcessor):
     """Handles different chats concurrently and one chat's updates strictly in arrival order."""
 
@@ -181,10 +215,16 @@ class TelegramChannel:
                 await after_init(application)
 
         limiter = AIORateLimiter(overall_max_rate=overall_per_second, max_retries=retries)
-        builder = ApplicationBuilder().token(token).rate_limiter(limiter)
-        if base_url:
-            root = base_url.rstrip("/")
-            builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+        root = (base_url or "https://api.telegram.org").rstrip("/")
+        bot = ConfirmWhenHandled(
+            token,
+            base_url=f"{root}/bot",
+            base_file_url=f"{root}/file/bot",
+            request=HTTPXRequest(connection_pool_size=256),
+            get_updates_request=HTTPXRequest(),
+            rate_limiter=limiter,
+        )
+        builder = ApplicationBuilder().bot(bot)
         builder = builder.concurrent_updates(PerOwnerProcessor()).post_init(post_init)
         if before_stop is not None:
             builder = builder.post_stop(before_stop)
@@ -204,7 +244,14 @@ class TelegramChannel:
     # --- inbound ----------------------------------------------------------------------------
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Translate one update, ask the engine, send its replies."""
+        """Translate one update, ask the engine, send its replies; then let it be confirmed."""
+        try:
+            await self._on_update(update, context)
+        finally:
+            if isinstance(context.bot, ConfirmWhenHandled):
+                context.bot.handled(update.update_id)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot:
             return

@@ -31,6 +31,7 @@ class FakeTelegram:
         self.failures: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
         self.delays: dict[str, float] = {}
         self.webhook: dict[str, Any] | None = None
+        self.confirmed = 0
         self._update_ids = itertools.count(first_update_id)  # Telegram never reuses an id
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
@@ -154,11 +155,13 @@ class FakeTelegram:
         return BOT
 
     async def _getUpdates(self, params: dict[str, Any]) -> Any:
-        offset = int(params.get("offset") or 0)
+        # Like Telegram: an offset confirms every earlier update, which is then gone for good.
+        self.confirmed = max(self.confirmed, int(params.get("offset") or 0))
+        offset = self.confirmed
         timeout = float(params.get("timeout") or 0)
 
         def pending() -> list[dict[str, Any]]:
-            return [u for u in self.updates if u["update_id"] >= offset]
+            return [u for u in self.updates if u["update_id"] >= max(offset, self.confirmed)]
 
         if not pending() and timeout:
             try:

@@ -1,0 +1,97 @@
+"""`coach telegram` killed with SIGKILL at random while many owners write: nothing lost, nothing twice.
+
+The fake Bot API forgets updates once the bot confirms them (the next `getUpdates` offset), as
+Telegram does. Each owner logs posts with `/posted`, one update each, so the count of posts in
+the store says exactly how many updates were handled: as many as were sent, whatever the kills.
+`COACH_CRASH_CYCLES` sets the number of kills (5 by default; the long run uses more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import ROOT
+from bot.store.base import Store
+from bot.store.tinydb import TinyDBStore
+from tests.fakes.telegram_api import FakeTelegram
+
+OWNERS = 12
+POSTS = 15
+CYCLES = int(os.environ.get("COACH_CRASH_CYCLES", "5"))
+
+
+@pytest.fixture(params=["tinydb", "postgres"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    if request.param == "postgres":
+        yield {"COACH_DATABASE_URL": request.getfixturevalue("postgres_url")}
+    else:
+        yield {"COACH_DATA_DIR": str(tmp_path / "data")}
+
+
+def _store(where: dict[str, str]) -> Store:
+    if "COACH_DATABASE_URL" in where:
+        from bot.store.postgres import PostgresStore
+
+        return PostgresStore(where["COACH_DATABASE_URL"])
+    return TinyDBStore(Path(where["COACH_DATA_DIR"]))
+
+
+def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twice(
+    where: dict[str, str],
+) -> None:
+    rng = random.Random(20261123)
+
+    async def scenario() -> None:
+        fake = FakeTelegram()
+        await fake.start()
+        env = {
+            **os.environ,
+            **where,
+            "TELEGRAM_BOT_TOKEN": "123:CRASH-token",
+            "TELEGRAM_API_BASE_URL": fake.url,
+        }
+
+        def start() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot", "telegram"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
+            )
+
+        async def owner(user: int) -> None:
+            await fake.say(user, "/start", "fr")  # a new owner's first message begins the journey
+            for _ in range(POSTS):
+                await fake.say(user, "/posted", "fr")
+                await asyncio.sleep(rng.uniform(0, 0.15))
+
+        process = start()
+        writers = asyncio.gather(*(owner(9000 + n) for n in range(OWNERS)))
+        try:
+            for _ in range(CYCLES):
+                await asyncio.sleep(rng.uniform(0.3, 1.2))
+                process.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(process.wait, 30)
+                process = start()
+            await writers
+            last = fake.updates[-1]["update_id"]
+            await fake.wait_for(lambda: fake.confirmed > last, timeout=60)  # all fetched and confirmed
+            await asyncio.sleep(0.5)
+        finally:
+            process.send_signal(signal.SIGINT)
+            await asyncio.to_thread(process.wait, 30)  # the fake goes on answering meanwhile
+            await fake.stop()
+
+    asyncio.run(scenario())
+    store = _store(where)
+    try:
+        counts = {n: len(store.get(f"telegram:{9000 + n}").posts) for n in range(OWNERS)}
+    finally:
+        store.close()
+    assert counts == dict.fromkeys(range(OWNERS), POSTS)
