@@ -92,6 +92,11 @@ class Reply:
             "multiple": self.multiple,
             "step": self.step,
             "done_label": self.done_label,
+            **(
+                {"attachment": [self.attachment.name, self.attachment.content, self.attachment.mime]}
+                if self.attachment
+                else {}
+            ),
         }
 
     @classmethod
@@ -103,4 +108,5 @@ class Reply:
             bool(data.get("multiple")),
             data.get("step"),
             data.get("done_label"),
+            Attachment(*data["attachment"]) if data.get("attachment") else None,
         )

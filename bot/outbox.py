@@ -210,3 +210,23 @@ def mark_unreachable(store: Store, owner_id: str) -> None:
             record.active = False
             record.next_check_at = None
             store.put(record)
+
+
+def enqueue(store: Store, owner_id: str, replies: list[Reply], at: str, kind: str = "reply") -> None:
+    """Keep replies a channel could not deliver now in the owner's outbox, for the next round."""
+    if not replies:
+        return
+    with store.lock(owner_id):
+        record = store.get(owner_id)
+        if record is None:
+            return
+        record.outbox.append(
+            {
+                "id": f"{owner_id}|{kind}|{at}|{len(record.outbox)}",
+                "kind": kind,
+                "claimed_at": at,
+                "replies": [r.to_dict() for r in replies],
+                "delivered": 0,
+            }
+        )
+        store.put(record)

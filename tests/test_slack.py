@@ -596,3 +596,50 @@ def test_a_file_or_an_edited_message_gets_a_kind_answer_and_changes_nothing(slac
 
     run(slack_app, scenario)
     assert slack_app.store.get(owner).state == "business_name"
+
+
+# --- faults from the Web API ------------------------------------------------------------------------
+
+
+def test_resets_5xx_and_garbled_answers_from_slack_lose_nothing_and_send_nothing_twice(
+    slack_app: App,
+) -> None:
+    owner = "slack:T111:U22"
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.fail("chat.postMessage", 500)
+        fake.reset("chat.postMessage")
+        fake.garble("chat.postMessage")
+        member = Member(url + "/slack/events", "T111", "U22")
+        await member.command("start")
+        await fake.wait_for(settled(slack_app, channel, owner, lambda r: bool(r.state)), timeout=30)
+        record = slack_app.store.get(owner)
+        if record.outbox:  # what could not go now goes on the next round
+            outbox = Outbox(
+                slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)}
+            )
+            await outbox.deliver_all([owner])
+
+    fake = run(slack_app, scenario)
+    texts = [m["text"] for m in fake.dm("U22")]
+    assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+    assert not slack_app.store.get(owner).outbox
+
+
+def test_a_slack_down_for_long_keeps_the_replies_for_the_next_round(slack_app: App) -> None:
+    owner = "slack:T111:U23"
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.fail("chat.postMessage", 503, times=12)
+        member = Member(url + "/slack/events", "T111", "U23")
+        await member.command("start")
+        await fake.wait_for(
+            lambda: bool(slack_app.store.get(owner) and slack_app.store.get(owner).outbox), 30
+        )
+        assert not fake.dm("U23")
+        fake.failures["chat.postMessage"].clear()
+        outbox = Outbox(slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)})
+        assert await outbox.deliver_all([owner]) == 2
+
+    fake = run(slack_app, scenario)
+    assert len(fake.dm("U23")) == 2 and not slack_app.store.get(owner).outbox

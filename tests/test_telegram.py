@@ -550,3 +550,47 @@ def test_coach_telegram_runs_polling_answers_and_stops_on_ctrl_c(
         assert main(["telegram"]) == 0
     assert any(_buttons(m) for m in fake.sent[102])
     assert {"fr", "en"} <= set(fake.commands), "the command menu was set at start"
+
+
+# --- faults from the Bot API ----------------------------------------------------------------------
+
+
+def test_resets_5xx_and_garbled_answers_are_retried_and_nothing_is_sent_twice(tg_app: App) -> None:
+    user = 6161
+
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.fail("sendMessage", 502)
+        fake.reset("sendMessage")
+        fake.garble("sendMessage")
+        fake.fail("sendMessage", 429, retry_after=1)
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: len(fake.sent[user]) >= 2, timeout=30)
+        await asyncio.sleep(0.3)
+
+    fake = run(tg_app, scenario)
+    texts = [m["text"] for m in fake.sent[user]]
+    assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+
+
+def test_a_bot_api_down_for_long_keeps_the_replies_and_sends_them_when_it_is_back(tg_app: App) -> None:
+    from telegram import Bot
+
+    from bot.channels.telegram import TelegramSender
+    from bot.outbox import Limits, Outbox
+
+    user, owner = 6262, "telegram:6262"
+
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.fail("sendMessage", 503, times=12)  # more than every retry
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: bool(tg_app.store.get(owner) and tg_app.store.get(owner).outbox), 60)
+        assert not fake.sent[user]
+        fake.failures["sendMessage"].clear()  # the API is back: the next round of the outbox
+        async with Bot(TOKEN, base_url=f"{fake.url}/bot") as bot:
+            outbox = Outbox(
+                tg_app.store, {"telegram": TelegramSender(bot)}, {"telegram": Limits(max_backoff=0.1)}
+            )
+            assert await outbox.deliver_all([owner]) == 2
+
+    fake = run(tg_app, scenario)
+    assert len(fake.sent[user]) == 2 and not tg_app.store.get(owner).outbox

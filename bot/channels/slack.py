@@ -39,7 +39,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
-from bot.outbox import Limits, RetryLater, TransientError, Unreachable, mark_unreachable
+from bot.outbox import Limits, RetryLater, TransientError, Unreachable, enqueue, mark_unreachable
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -67,6 +67,20 @@ GONE = frozenset(
     }
 )
 """Slack errors that mean the owner cannot be reached until something changes on their side."""
+
+
+def failure(error: SlackApiError) -> tuple[str, int, bool]:
+    """What Slack said: its error code, the HTTP status, and whether trying again later may work.
+
+    An answer that is not JSON comes with the raw HTTP response, not a Slack response.
+    """
+    response = error.response
+    status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
+    data = getattr(response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    if code is None:
+        return "unreadable answer", status, True
+    return str(code), status, status == 429 or status >= 500
 
 
 def owner_id(team_id: str, user_id: str) -> str:
@@ -214,7 +228,7 @@ class SlackChannel:
                     channel=channel, ts=message["ts"], text=message.get("text", ""), blocks=blocks
                 )
             except SlackApiError as error:  # too old or deleted: the answer stands anyway
-                log.info("could not mark the answer on the question: %s", error.response.get("error"))
+                log.info("could not mark the answer on the question: %s", failure(error)[0])
 
         await self._handle(client, team, user, event, before_replies=mark_answered)
 
@@ -280,18 +294,29 @@ class SlackChannel:
                 return  # a retried event, handled already
             if before_replies is not None:
                 await before_replies()
+            sent = 0
             try:
                 channel = await self.open_dm(client, owner, user)
                 for reply in replies:
                     await post(client, channel, reply)
+                    sent += 1
                 await self.publish_home(client, team, user)
             except SlackApiError as error:
-                code = error.response.get("error")
+                code, _, again = failure(error)
                 if code in GONE:
                     log.info("owner %s cannot be reached (%s): marked inactive", owner, code)
                     await asyncio.to_thread(mark_unreachable, self.engine.store, owner)
+                elif again:
+                    await self._keep_for_later(owner, replies[sent:], code)
                 else:
-                    log.warning("Slack refused a reply to %s: %s", owner, code)
+                    log.error("Slack refused a reply to %s (%s); it is dropped", owner, code)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # reset, timeout, not JSON
+                await self._keep_for_later(owner, replies[sent:], repr(error))
+
+    async def _keep_for_later(self, owner: str, replies: list[Reply], why: str) -> None:
+        """Slack still fails after the retries: the outbox sends the rest on the next round."""
+        log.warning("could not answer %s now (%s): the rest is kept in their outbox", owner, why)
+        await asyncio.to_thread(enqueue, self.engine.store, owner, replies, self.now().isoformat())
 
     async def _say(self, client: AsyncWebClient, team: str, user: str, key: str) -> None:
         owner = owner_id(team, user)
@@ -306,7 +331,7 @@ class SlackChannel:
         try:
             info = await client.users_info(user=user, include_locale=True)
         except SlackApiError as error:
-            log.info("no locale for %s: %s", owner, error.response.get("error"))
+            log.info("no locale for %s: %s", owner, failure(error)[0])
             return DEFAULT_LANGUAGE
         return normalise_language(str((info.get("user") or {}).get("locale") or "")) or DEFAULT_LANGUAGE
 
@@ -401,15 +426,15 @@ class SlackSender:
         try:
             await post(client, await self.channel.open_dm(client, owner, user), reply)
         except SlackApiError as error:
-            code = error.response.get("error")
-            if error.response.status_code == 429:
+            code, status, again = failure(error)
+            if status == 429:
                 headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
                 after = headers.get("retry-after", 1)
                 raise RetryLater(float(after[0] if isinstance(after, list) else after)) from error
             if code in GONE:
-                raise Unreachable(str(code)) from error
-            if error.response.status_code >= 500:
-                raise TransientError(str(code)) from error
+                raise Unreachable(code) from error
+            if again:
+                raise TransientError(code) from error
             log.error("Slack refused a reminder to %s (%s); it is dropped", owner, code)
-        except (TimeoutError, aiohttp.ClientError) as error:
-            raise TransientError(str(error)) from error
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:  # reset, timeout, not JSON
+            raise TransientError(repr(error)) from error

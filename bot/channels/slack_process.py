@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.app import App
-from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, web_client
+from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, failure, web_client
 from bot.config import ConfigError, Settings
 from bot.nudges.loop import deliver_forever
 
@@ -60,7 +60,7 @@ async def _check_token(settings: Settings) -> None:
     try:
         await web_client(settings.slack_api_url or None, settings.slack_bot_token).auth_test()
     except SlackApiError as error:
-        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({error.response.get('error')})") from None
+        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({failure(error)[0]})") from None
 
 
 def web_app(app: App, channel: SlackChannel, bolt: AsyncApp) -> web.Application:

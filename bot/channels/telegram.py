@@ -29,7 +29,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -47,7 +47,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import COMMANDS, InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
-from bot.outbox import RetryLater, TransientError, Unreachable, mark_unreachable
+from bot.outbox import RetryLater, TransientError, Unreachable, enqueue, mark_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -335,12 +335,20 @@ class TelegramChannel:
     async def _send_all(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, owner: str, replies: list[Reply]
     ) -> None:
-        try:
-            for reply in replies:
+        for index, reply in enumerate(replies):
+            try:
                 await send_reply(context.bot, chat_id, reply)
-        except Forbidden:
-            log.info("owner %s blocked the bot: marked inactive", owner)
-            await asyncio.to_thread(mark_unreachable, self.engine.store, owner)
+            except Forbidden:
+                log.info("owner %s blocked the bot: marked inactive", owner)
+                await asyncio.to_thread(mark_unreachable, self.engine.store, owner)
+                return
+            except BadRequest:
+                log.exception("Telegram refused a reply to %s; it is dropped", owner)
+            except TelegramError as error:  # still failing after the retries: the next round sends it
+                log.warning("could not answer %s now (%s): the rest is kept in their outbox", owner, error)
+                at = self.engine_now().isoformat()
+                await asyncio.to_thread(enqueue, self.engine.store, owner, replies[index:], at)
+                return
 
     def engine_now(self) -> datetime:
         """The time stamped on events."""
@@ -377,7 +385,10 @@ def _retrying(attempts: int) -> AsyncRetrying:
 
 
 def _transient(error: BaseException) -> bool:
-    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    """A timeout, a reset, a 5xx, or an answer that is not JSON: worth another try."""
+    if isinstance(error, NetworkError):
+        return not isinstance(error, BadRequest)
+    return type(error) is TelegramError and "Invalid server response" in str(error)
 
 
 class TelegramSender:
@@ -400,5 +411,5 @@ class TelegramSender:
             raise Unreachable(str(error)) from error
         except BadRequest:
             log.exception("Telegram refused a message to %s; it is dropped", owner)
-        except (TimedOut, NetworkError) as error:
+        except TelegramError as error:  # a timeout, a 5xx, a garbled answer: again later
             raise TransientError(str(error)) from error

@@ -78,6 +78,16 @@ class FakeSlack:
         for _ in range(times):
             self.failures[method].append((status, body, headers))
 
+    def garble(self, method: str, times: int = 1) -> None:
+        """Answer the next calls of `method` with a 200 whose body is not JSON."""
+        for _ in range(times):
+            self.failures[method].append((200, {}, {"garble": "1"}))
+
+    def reset(self, method: str, times: int = 1) -> None:
+        """Cut the connection of the next calls of `method` without an answer."""
+        for _ in range(times):
+            self.failures[method].append((0, {}, {}))
+
     def add_install(self, code: str, team: str, token: str, installer: str = "UADMIN") -> None:
         """Let `oauth.v2.access` exchange `code` for a new workspace's bot token."""
         self.installs[code] = {"team": team, "token": token, "installer": installer}
@@ -104,6 +114,12 @@ class FakeSlack:
             await asyncio.sleep(self.delays[method])
         if self.failures[method]:
             status, body, headers = self.failures[method].popleft()
+            if status == 0:
+                assert request.transport is not None
+                request.transport.abort()  # a connection reset, mid-request
+                raise ConnectionResetError
+            if headers.get("garble"):
+                return web.Response(status=200, text='{"ok": tr', content_type="application/json")
             return web.json_response(body, status=status, headers=headers)
         if method == "oauth.v2.access":
             return web.json_response(self._oauth(args))

@@ -64,6 +64,16 @@ class FakeTelegram:
         for _ in range(times):
             self.failures[method].append((status, body))
 
+    def garble(self, method: str, times: int = 1) -> None:
+        """Answer the next calls of `method` with a 200 whose body is not JSON."""
+        for _ in range(times):
+            self.failures[method].append((200, None))
+
+    def reset(self, method: str, times: int = 1) -> None:
+        """Cut the connection of the next calls of `method` without an answer."""
+        for _ in range(times):
+            self.failures[method].append((0, None))
+
     # --- what users do --------------------------------------------------------------------
 
     def _user(self, user_id: int, language: str) -> dict[str, Any]:
@@ -146,6 +156,14 @@ class FakeTelegram:
             await asyncio.sleep(self.delays[method])
         if self.failures[method]:
             status, body = self.failures[method].popleft()
+            if status == 0:
+                assert request.transport is not None
+                request.transport.abort()  # a connection reset, mid-request
+                raise ConnectionResetError
+            if body is None:
+                return web.Response(
+                    status=200, text='{"ok": true, "result": {"message_id"', content_type="application/json"
+                )
             return web.json_response(body, status=status)
         handler = getattr(self, "_" + method, None)
         result = await handler(params) if handler else True
