@@ -643,3 +643,87 @@ def test_a_slack_down_for_long_keeps_the_replies_for_the_next_round(slack_app: A
 
     fake = run(slack_app, scenario)
     assert len(fake.dm("U23")) == 2 and not slack_app.store.get(owner).outbox
+
+
+# --- hostile and odd input ---------------------------------------------------------------------------
+
+
+def test_forged_buttons_unknown_events_and_huge_texts_break_nothing(slack_app: App) -> None:
+    owner = "slack:T111:U24"
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U24")
+        await _past_the_language(fake, member)
+        await fake.wait_for(settled(slack_app, channel, owner, lambda r: r.state == "business_name"))
+        unknown = await member.event({"type": "reaction_added", "user": "U24", "reaction": "tada"})
+        assert unknown.status == 200
+        forged = {
+            "type": "button",
+            "action_id": "coach.choice.0",
+            "value": "plan_hours|999",
+            "text": {"type": "plain_text", "text": "x"},
+            "block_id": "b",
+        }
+        assert (await member.action(member._payload([forged], None))).status == 200
+        nonsense = {**forged, "action_id": "coach.nothing", "value": "|" * 3000}
+        assert (await member.action(member._payload([nonsense], None))).status == 200
+        assert (await member.command("pending " + "9" * 50_000)).status == 200
+        await member.say("é" * 4000)
+        await member.say("<!here> <https://evil.example|cliquez> & Cie")
+        await fake.wait_for(settled(slack_app, channel, owner, lambda r: r.state != "business_name"))
+
+    fake = run(slack_app, scenario)
+    record = slack_app.store.get(owner)
+    assert "plan_hours" not in record.answers and record.waiting.get("count", 0) == 0
+    assert record.answers["business_name"] == "<!here> <https://evil.example|cliquez> & Cie"
+    for message in fake.sent("chat.postMessage"):
+        assert "<!here>" not in message["text"] and "Traceback" not in message["text"]
+
+
+def test_no_secret_reaches_the_log_even_at_debug_through_an_oauth_install(tmp_path: Path) -> None:
+    installed = "xoxb-222-installed-token-abcdef"
+
+    async def scenario() -> str:
+        fake = FakeSlack(tokens={})
+        fake.add_install("code-xyz", team="T222", token=installed)
+        await fake.start()
+        port = _free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+            "COACH_DATA_DIR": str(tmp_path / "data"),
+            "SLACK_CLIENT_ID": "111.222",
+            "SLACK_CLIENT_SECRET": "oauth-client-secret-123",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.url,
+            "COACH_LOG_LEVEL": "DEBUG",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "slack", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            await _wait_healthy(url + "/healthz")
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url + "/slack/install") as page:
+                    html, cookie = await page.text(), page.headers["Set-Cookie"].split(";", 1)[0]
+                state = re.search(r"state=([\w-]+)", html)
+                assert state is not None
+                redirect = f"{url}/slack/oauth_redirect?code=code-xyz&state={state.group(1)}"
+                async with session.get(redirect, headers={"Cookie": cookie}) as done:
+                    assert done.status == 200
+            await Member(url + "/slack/events", "T222", "U1").command("start")
+            await fake.wait_for(lambda: len(fake.dm("U1")) >= 2, timeout=20)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, err = await asyncio.to_thread(process.communicate, None, 20)
+            await fake.stop()
+        return err
+
+    err = asyncio.run(scenario())
+    assert "oauth.v2.access" in err, "the debug log did record the exchange"
+    for secret in (installed, "oauth-client-secret-123", SECRET):
+        assert secret not in err

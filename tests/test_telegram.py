@@ -19,7 +19,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.flows import DONE, Flows
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import BOT, FakeTelegram
 
 TOKEN = "123:TEST-token_abc"
 
@@ -594,3 +594,43 @@ def test_a_bot_api_down_for_long_keeps_the_replies_and_sends_them_when_it_is_bac
 
     fake = run(tg_app, scenario)
     assert len(fake.sent[user]) == 2 and not tg_app.store.get(owner).outbox
+
+
+# --- hostile and odd input ----------------------------------------------------------------------
+
+
+def test_unknown_updates_forged_buttons_and_huge_texts_break_nothing(tg_app: App) -> None:
+    user, owner = 6363, "telegram:6363"
+
+    async def scenario(fake: FakeTelegram) -> None:
+        await journey(tg_app, fake, user, LOCAL_BAKERY, "fr", typed=False, stop_at="business_name")
+        await fake._push(
+            {
+                "my_chat_member": {
+                    "chat": {"id": user, "type": "private"},
+                    "from": {"id": user, "is_bot": False, "first_name": "A"},
+                    "date": 0,
+                    "old_chat_member": {"status": "member", "user": BOT},
+                    "new_chat_member": {"status": "kicked", "user": BOT, "until_date": 0},
+                }
+            }
+        )
+        question = fake.sent[user][-1]
+        await fake.tap(user, question, "plan_hours|999", "fr")  # a button of another step
+        await fake.tap(user, question, "|" + "x" * 60, "fr")  # nonsense data
+        await fake.say(user, "é" * 4000, "fr")  # far too long for a name: refused kindly
+        await fake.say(user, "<b>Boulangerie</b> *Dupain* \x07", "fr")
+        await fake.wait_for(lambda: tg_app.store.get(owner).state != "business_name")
+        await fake.say(user, "/progress", "fr")
+        await fake.wait_for(
+            lambda: "Étape" in fake.sent[user][-2]["text"] or "étape" in fake.sent[user][-2]["text"]
+        )
+
+    fake = run(tg_app, scenario)
+    record = tg_app.store.get(owner)
+    assert "plan_hours" not in record.answers
+    name = record.answers.get("business_name", "")
+    assert name.startswith("<b>Boulangerie</b> *Dupain*") and "\x07" not in name, (
+        "kept as typed, controls dropped"
+    )
+    assert all("Traceback" not in m["text"] for m in fake.sent[user])

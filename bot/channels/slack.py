@@ -169,6 +169,7 @@ class SlackChannel:
         app.event("app_home_opened")(self.on_home_opened)
         app.event("app_uninstalled")(self.on_uninstalled)
         app.event("tokens_revoked")(self.on_tokens_revoked)
+        app.event(re.compile(".*"))(self.on_other_event)  # last: any other event is acknowledged
         return app
 
     def now(self) -> datetime:
@@ -265,6 +266,10 @@ class SlackChannel:
         user = str(event.get("user") or "")
         if user:
             await self.publish_home(client, team, user, force=True)
+
+    async def on_other_event(self, event: dict[str, Any]) -> None:
+        """An event the coach does not use: acknowledged (so Slack does not retry it), ignored."""
+        log.debug("ignored a Slack event of type %s", event.get("type"))
 
     async def on_uninstalled(self, context: AsyncBoltContext) -> None:
         """The workspace removed the app: forget its token, stop reminders, keep the owners' data."""
