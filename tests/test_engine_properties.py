@@ -36,6 +36,8 @@ taps = st.lists(
             "none",
             "restart:yes",
             "restart:no",
+            "delete:no",
+            "delete:yes",
             "lang:en",
             "edit:plan_cadence",
             "checkin:posted:yes",
@@ -74,9 +76,9 @@ def test_any_sequence_of_events_keeps_the_owner_on_a_valid_step(script: list[tup
         elif kind == "tap":
             event = InboundEvent(owner, "test", now, choices=tuple(value))  # type: ignore[arg-type]
         else:  # the right answer to whatever is asked
-            state = before.state
-            if state == DONE:
+            if before is None or before.state == DONE:
                 continue
+            state = before.state
             answer = LOCAL_BAKERY.get(state, "fr")
             if ENGINE.flows.steps[state].choices:
                 chosen = tuple(answer if isinstance(answer, list) else [answer])
@@ -87,6 +89,9 @@ def test_any_sequence_of_events_keeps_the_owner_on_a_valid_step(script: list[tup
         after = ENGINE.store.get(owner)
         assert replies, "every event gets an answer"
         assert all(r.text for r in replies)
+        if after is None:  # only a confirmed /delete erases the owner
+            assert before is not None and before.prompt == "delete"
+            continue
         assert after.state == DONE or ENGINE.flows.steps[after.state].is_question
-        if after.answers:  # only a confirmed /restart empties them
+        if after.answers and before is not None:  # only a confirmed /restart or /delete empties them
             assert set(before.answers) <= set(after.answers), "an earlier answer was lost"
