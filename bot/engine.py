@@ -71,12 +71,7 @@ class Engine:
                 self.store.delete(event.owner_id)
                 log.info("owner %s erased at their request", event.owner_id)
                 return replies
-            last_kind = record.nudges.pop("last_kind", None)
-            if last_kind and record.nudges.get("unanswered"):  # the first word after a reminder
-                record.nudges.setdefault("counts", {}).setdefault(last_kind, {"sent": 0, "reacted": 0})[
-                    "reacted"
-                ] += 1
-            record.nudges["unanswered"] = 0  # any word from the owner is a reaction
+            rules.note_reaction(record)  # any word from the owner is a reaction
             record.active = True
             record.updated_at = event.at.isoformat()
             upcoming = rules.next_check(record, self.flows, event.at)
@@ -91,7 +86,7 @@ class Engine:
             return None
         turn = _Turn(self, record, InboundEvent(owner_id, record.channel, at))
         progress = turn.cmd_progress("")[0].text
-        return Overview(record.language, progress, turn.plan_text(), record.state == DONE)
+        return Overview(record.language, progress, turn.plan_text())
 
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         language = normalise_language(event.language) or DEFAULT_LANGUAGE
@@ -111,7 +106,6 @@ class Overview:
     language: str
     progress: str
     plan: str
-    done: bool
 
 
 @dataclass

@@ -119,3 +119,18 @@ def next_check(record: OwnerRecord, flows: Flows, now: datetime) -> datetime | N
     if prefs.in_quiet_hours(moment):
         moment = prefs.quiet_end_after(moment)
     return moment
+
+
+def note_sent(record: OwnerRecord, kind: str) -> None:
+    """Count a reminder of `kind` sent (for `coach stats`), and remember it as the last one."""
+    record.nudges.setdefault("counts", {}).setdefault(kind, {"sent": 0, "reacted": 0})["sent"] += 1
+    record.nudges["last_kind"] = kind
+
+
+def note_reaction(record: OwnerRecord) -> None:
+    """The owner wrote: count a reaction to the last reminder if it was unanswered, reset the count."""
+    last_kind = record.nudges.pop("last_kind", None)
+    if last_kind and record.nudges.get("unanswered"):
+        counts = record.nudges.setdefault("counts", {}).setdefault(last_kind, {"sent": 0, "reacted": 0})
+        counts["reacted"] += 1
+    record.nudges["unanswered"] = 0

@@ -73,9 +73,7 @@ class NudgeRunner:
                 record.prefs["auto_paused"] = True
             replies = tuple(compose(kind, record, self.flows, translator, now))
             record.nudges.setdefault("sent", {})[due.kind] = due.period
-            counts = record.nudges.setdefault("counts", {}).setdefault(kind, {"sent": 0, "reacted": 0})
-            counts["sent"] += 1
-            record.nudges["last_kind"] = kind
+            rules.note_sent(record, kind)
             record.nudges["unanswered"] = record.nudges.get("unanswered", 0) + 1
             record.outbox.append(
                 {
