@@ -95,3 +95,90 @@ def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twi
     finally:
         store.close()
     assert counts == dict.fromkeys(range(OWNERS), POSTS)
+
+
+def test_a_webhook_update_whose_handling_was_killed_gets_no_200_and_is_handled_once(tmp_path: Path) -> None:
+    import aiohttp
+
+    from tests.fakes.postgres_server import free_port
+
+    user, port, secret = 9100, free_port(), "webhook-secret-abc"
+
+    async def scenario() -> FakeTelegram:
+        fake = FakeTelegram()
+        await fake.start()
+        env = {
+            **os.environ,
+            "COACH_DATA_DIR": str(tmp_path / "data"),
+            "TELEGRAM_BOT_TOKEN": "123:CRASH-token",
+            "TELEGRAM_API_BASE_URL": fake.url,
+            "TELEGRAM_WEBHOOK_SECRET": secret,
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "bot",
+            "telegram",
+            "--webhook-url",
+            "https://coach.example/telegram",
+            "--port",
+            str(port),
+        ]
+        update = {"update_id": 700, **fake.text_update(user, "/start", "fr")}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        url = f"http://127.0.0.1:{port}/telegram"
+
+        async def once(http: aiohttp.ClientSession) -> int:
+            """One delivery; 0 when the connection broke."""
+            try:
+                async with http.post(url, json=update, headers=headers) as response:
+                    return response.status
+            except aiohttp.ClientError:
+                return 0
+
+        async def deliver(http: aiohttp.ClientSession) -> int:
+            """Telegram's side: post the update until the bot answers (it retries on failure)."""
+            for _ in range(300):
+                try:
+                    async with http.post(url, json=update, headers=headers) as response:
+                        return response.status
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            raise TimeoutError("the webhook never answered")
+
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+        try:
+            fake.delays["sendMessage"] = 3.0  # the answer hangs: the process dies while handling
+            async with aiohttp.ClientSession() as http:
+                for _ in range(300):  # wait until the bot listens
+                    if fake.webhook is not None:
+                        break
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(0.5)
+                attempt = asyncio.create_task(once(http))
+                await fake.wait_for(lambda: any(m == "sendMessage" for m, _ in fake.calls), timeout=30)
+                process.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(process.wait, 30)
+                assert await attempt == 0, "no 200 for an update that was not handled"
+                del fake.delays["sendMessage"]
+                process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+                assert await deliver(http) == 200  # Telegram sends it again
+                again = {"update_id": 701, **fake.text_update(user, "/start", "fr")}
+                async with http.post(url, json=again, headers=headers) as response:
+                    assert response.status == 200
+        finally:
+            process.send_signal(signal.SIGINT)
+            await asyncio.to_thread(process.wait, 30)
+            await fake.stop()
+        return fake
+
+    fake = asyncio.run(scenario())
+    store = TinyDBStore(tmp_path / "data")
+    try:
+        record = store.get(f"telegram:{user}")
+    finally:
+        store.close()
+    assert record is not None and record.seen_events.count("tg:700") == 1, "handled once"
+    # The replies of the killed handling were lost with the process; the owner's next word is
+    # answered with the question they are on (docs/reliability.md).
+    assert any(m.get("reply_markup") for m in fake.sent[user])

@@ -324,46 +324,55 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_the_webhook_checks_the_secret_and_answers_a_retried_update_once(tg_app: App) -> None:
+def test_the_webhook_checks_the_secret_answers_after_handling_and_a_retried_update_once(tg_app: App) -> None:
     import aiohttp
+
+    from bot.channels.telegram_process import serve_webhook
 
     user, port = 95, _free_port()
     statuses: list[int] = []
+    sent_before_answer: list[int] = []
 
     async def main() -> FakeTelegram:
         fake = FakeTelegram()
         await fake.start()
-        channel = TelegramChannel(tg_app.engine, tg_app.clock)
-        application = channel.build(TOKEN, fake.url)
-        async with application:
-            await application.start()
-            await application.updater.start_webhook(
-                listen="127.0.0.1",
-                port=port,
-                url_path="telegram",
-                webhook_url="https://coach.example/telegram",
-                secret_token=SECRET,
-            )
-            url = f"http://127.0.0.1:{port}/telegram"
-            update = {"update_id": 501, **fake.text_update(user, "/start", "fr")}
-            async with aiohttp.ClientSession() as http:
-                for headers in (
-                    {},
-                    {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
-                    {"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                    {"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                ):
-                    async with http.post(url, json=update, headers=headers) as response:
-                        statuses.append(response.status)
-            await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
-            await asyncio.sleep(0.3)
-            await application.updater.stop()
-            await application.stop()
+        application = TelegramChannel(tg_app.engine, tg_app.clock).build(TOKEN, fake.url)
+        stop = asyncio.Event()
+        server = asyncio.create_task(
+            serve_webhook(application, "https://coach.example/telegram", "127.0.0.1", port, SECRET, stop)
+        )
+        await fake.wait_for(lambda: fake.webhook is not None)
+        url = f"http://127.0.0.1:{port}/telegram"
+        update = {"update_id": 501, **fake.text_update(user, "/start", "fr")}
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):  # the server may still be starting
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            for headers in (
+                {},
+                {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                {"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                {"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            ):
+                async with http.post(url, json=update, headers=headers) as response:
+                    statuses.append(response.status)
+                    sent_before_answer.append(len(fake.sent[user]))
+            async with http.post(
+                url, data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            ) as bad:
+                statuses.append(bad.status)
+        stop.set()
+        await server
         await fake.stop()
         return fake
 
     fake = asyncio.run(main())
-    assert statuses == [403, 403, 200, 200]
+    assert statuses == [403, 403, 200, 200, 400]
+    assert sent_before_answer[2] >= 2, "Telegram gets its 200 only once the update is handled and answered"
     assert fake.webhook is not None and fake.webhook["secret_token"] == SECRET
     assert sum(1 for m in fake.sent[user] if _buttons(m)) == 1, "the retried update got no second answer"
 

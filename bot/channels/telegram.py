@@ -204,7 +204,7 @@ class TelegramChannel:
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake).
 
-        `run_polling`/`run_webhook` set the command menu, then call `after_init`, once started,
+        `run_polling` (or `serve_webhook`) sets the command menu, then calls `after_init`, once started,
         and `before_stop` when stopping.
         Sending is held to `overall_per_second` (Telegram's ~30/s; 0 lifts it, for benchmarks).
         """

@@ -8,18 +8,47 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Any
 
+from aiohttp import web
 from telegram import Update
 from telegram.error import InvalidToken
 
 from bot.app import App
 from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender
+from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError
 from bot.nudges.loop import deliver_forever
 from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram"
+
+
+async def serve_webhook(
+    application: Any, webhook_url: str, listen: str, port: int, secret: str, stop: asyncio.Event | None = None
+) -> None:
+    """Register the webhook with Telegram and serve it until SIGINT/SIGTERM (or `stop`)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with application:
+        await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        runner = web.AppRunner(webhook_app(application, secret, WEBHOOK_PATH), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, listen, port).start()
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
 
 
 def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> int:
@@ -56,13 +85,8 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
     try:
         asyncio.run(check_token())
         if webhook_url:
-            application.run_webhook(
-                listen=listen,
-                port=port,
-                url_path="telegram",
-                webhook_url=webhook_url,
-                secret_token=settings.telegram_webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
+            asyncio.run(
+                serve_webhook(application, webhook_url, listen, port, settings.telegram_webhook_secret)
             )
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
