@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp
 
+from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member
 
 
@@ -39,9 +38,7 @@ def percentile(values: list[float], share: float) -> float:
 async def measure(owners: int, commands: int) -> tuple[float, list[float], list[float]]:
     fake = FakeSlack()
     await fake.start()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         env = {
             **os.environ,
@@ -78,19 +75,6 @@ async def measure(owners: int, commands: int) -> tuple[float, list[float], list[
             process.wait(30)
     await fake.stop()
     return owners * commands / elapsed, acks, replies
-
-
-async def wait_healthy(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError(url)
 
 
 def main() -> None:

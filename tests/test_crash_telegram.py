@@ -100,7 +100,7 @@ def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twi
 def test_a_webhook_update_whose_handling_was_killed_gets_no_200_and_is_handled_once(tmp_path: Path) -> None:
     import aiohttp
 
-    from tests.fakes.postgres_server import free_port
+    from tests.fakes.processes import free_port, wait_healthy
 
     user, port, secret = 9100, free_port(), "webhook-secret-abc"
 
@@ -150,11 +150,7 @@ def test_a_webhook_update_whose_handling_was_killed_gets_no_200_and_is_handled_o
         try:
             fake.delays["sendMessage"] = 3.0  # the answer hangs: the process dies while handling
             async with aiohttp.ClientSession() as http:
-                for _ in range(300):  # wait until the bot listens
-                    if fake.webhook is not None:
-                        break
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(0.5)
+                await wait_healthy(f"http://127.0.0.1:{port}/healthz")
                 attempt = asyncio.create_task(once(http))
                 await fake.wait_for(lambda: any(m == "sendMessage" for m, _ in fake.calls), timeout=30)
                 process.send_signal(signal.SIGKILL)

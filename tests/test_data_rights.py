@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import LOCAL_BAKERY, walk
+from tests.fakes.processes import run_coach
 
 
 @pytest.fixture(params=["memory", "tinydb", "postgres"])
@@ -75,16 +74,7 @@ def test_an_owner_who_says_no_keeps_everything(any_app: App, clock: FixedClock) 
 
 
 def _coach(args: list[str], data: Path, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
+    return run_coach(args, {"COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}, stdin, cwd)
 
 
 def test_in_the_terminal_export_saves_a_file_and_delete_erases(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from bot.config import ROOT
 from bot.events import Reply
 from bot.store.base import OwnerRecord
 from bot.store.postgres import PostgresStore
-from tests.fakes.postgres_server import PostgresServer, free_port
+from tests.fakes.postgres_server import PostgresServer
+from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -67,12 +68,8 @@ def test_every_process_starts_on_postgresql_stays_up_and_reminders_get_delivered
         try:
             await telegram.wait_for(lambda: any(m["text"] == "Votre rappel" for m in telegram.sent[31]), 30)
             member = Member(f"http://127.0.0.1:{port}/slack/events", "T111", "U31")
-            for _ in range(100):  # the web process may still be starting
-                try:
-                    if (await member.command("start")).status == 200:
-                        break
-                except OSError:
-                    await asyncio.sleep(0.2)
+            await wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            assert (await member.command("start")).status == 200
             await slack.wait_for(lambda: len(slack.dm("U31")) >= 2, 30)
             await asyncio.sleep(2)
             assert {name: p.poll() for name, p in running.items()} == dict.fromkeys(running), "all stay up"

@@ -22,15 +22,13 @@ from bot.store.postgres import LATEST, PostgresStore
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import LOCAL_BAKERY, walk
 from tests.fakes.postgres_server import PostgresServer
+from tests.fakes.processes import run_coach
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 def _coach(args: list[str], url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COACH_DATABASE_URL": url, "COACH_DATA_DIR": str(tmp_path / "unused")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
-    )
+    return run_coach(args, {"COACH_DATABASE_URL": url, "COACH_DATA_DIR": str(tmp_path / "unused")})
 
 
 def test_coach_migrate_creates_the_schema_then_finds_it_up_to_date(

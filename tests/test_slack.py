@@ -30,6 +30,7 @@ from bot.flows import DONE
 from bot.outbox import Limits, Outbox, Unreachable
 from bot.store.base import OwnerRecord
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
+from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member, buttons, sign
 
 Scenario = Callable[[FakeSlack, str, SlackChannel], Awaitable[None]]
@@ -451,7 +452,7 @@ def test_coach_slack_serves_http_answers_and_stops_on_ctrl_c(tmp_path: Path) -> 
     async def scenario() -> None:
         fake = FakeSlack()
         await fake.start()
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "COACH_DATA_DIR": str(tmp_path / "data"),
@@ -460,15 +461,9 @@ def test_coach_slack_serves_http_answers_and_stops_on_ctrl_c(tmp_path: Path) -> 
             "SLACK_API_URL": fake.url,
             "COACH_LOG_LEVEL": "DEBUG",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "slack", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_slack(env, port)
         try:
-            await _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            await wait_healthy(f"http://127.0.0.1:{port}/healthz")
             member = Member(f"http://127.0.0.1:{port}/slack/events", "T111", "U16")
             assert (await member.command("start")).status == 200
             await fake.wait_for(lambda: len(fake.dm("U16")) >= 2, timeout=20)
@@ -482,27 +477,10 @@ def test_coach_slack_serves_http_answers_and_stops_on_ctrl_c(tmp_path: Path) -> 
     asyncio.run(scenario())
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_healthy(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not come up")
-            await asyncio.sleep(0.1)
+def start_slack(env: dict[str, str], port: int | None = None) -> subprocess.Popen[str]:
+    """`coach slack` in its own process (HTTP on `port`, or Socket Mode), its output captured."""
+    command = [sys.executable, "-m", "bot", "slack", *(["--port", str(port)] if port else [])]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_coach_slack_in_socket_mode_answers_without_a_public_url(tmp_path: Path) -> None:
@@ -519,13 +497,7 @@ def test_coach_slack_in_socket_mode_answers_without_a_public_url(tmp_path: Path)
             "COACH_LOG_LEVEL": "DEBUG",
         }
         env.pop("SLACK_SIGNING_SECRET", None)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "slack"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_slack(env)
         try:
             await fake.wait_for(lambda: bool(fake.sockets), timeout=30)
             command = {
@@ -687,7 +659,7 @@ def test_no_secret_reaches_the_log_even_at_debug_through_an_oauth_install(tmp_pa
         fake = FakeSlack(tokens={})
         fake.add_install("code-xyz", team="T222", token=installed)
         await fake.start()
-        port = _free_port()
+        port = free_port()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
             "COACH_DATA_DIR": str(tmp_path / "data"),
@@ -697,16 +669,10 @@ def test_no_secret_reaches_the_log_even_at_debug_through_an_oauth_install(tmp_pa
             "SLACK_API_URL": fake.url,
             "COACH_LOG_LEVEL": "DEBUG",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "slack", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_slack(env, port)
         try:
             url = f"http://127.0.0.1:{port}"
-            await _wait_healthy(url + "/healthz")
+            await wait_healthy(url + "/healthz")
             async with aiohttp.ClientSession() as session:
                 async with session.get(url + "/slack/install") as page:
                     html, cookie = await page.text(), page.headers["Set-Cookie"].split(";", 1)[0]

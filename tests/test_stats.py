@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +11,7 @@ from bot.clock import FixedClock
 from bot.nudges.runner import NudgeRunner
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import LOCAL_BAKERY, walk
+from tests.fakes.processes import run_coach
 
 
 def test_stats_count_owners_by_module_plans_and_reminders_sent_and_reacted_to(
@@ -45,11 +43,8 @@ def test_stats_count_owners_by_module_plans_and_reminders_sent_and_reacted_to(
 
 
 def test_coach_stats_prints_the_report(tmp_path: Path) -> None:
-    env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
-    run = [sys.executable, "-m", "bot"]
-    subprocess.run(
-        [*run, "chat", "--user", "ana"], input=b"/start\n1\n", env=env, capture_output=True, timeout=120
-    )
-    done = subprocess.run([*run, "stats"], env=env, capture_output=True, text=True, timeout=120)
+    env = {"COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
+    run_coach(["chat", "--user", "ana"], env, "/start\n1\n")
+    done = run_coach(["stats"], env)
     assert done.returncode == 0, done.stderr
     assert "owners            1" in done.stdout and "onboarding" in done.stdout

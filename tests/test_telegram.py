@@ -19,6 +19,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.flows import DONE, Flows
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
+from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.telegram_api import BOT, FakeTelegram
 
 TOKEN = "123:TEST-token_abc"
@@ -316,20 +317,12 @@ def test_every_button_fits_telegram_callback_limit(journey_flows: Flows | None =
 SECRET = "s3cret-Token_value"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_webhook_checks_the_secret_answers_after_handling_and_a_retried_update_once(tg_app: App) -> None:
     import aiohttp
 
     from bot.channels.telegram_process import serve_webhook
 
-    user, port = 95, _free_port()
+    user, port = 95, free_port()
     statuses: list[int] = []
     sent_before_answer: list[int] = []
 
@@ -342,16 +335,10 @@ def test_the_webhook_checks_the_secret_answers_after_handling_and_a_retried_upda
             serve_webhook(application, "https://coach.example/telegram", "127.0.0.1", port, SECRET, stop)
         )
         await fake.wait_for(lambda: fake.webhook is not None)
+        await wait_healthy(f"http://127.0.0.1:{port}/healthz")
         url = f"http://127.0.0.1:{port}/telegram"
         update = {"update_id": 501, **fake.text_update(user, "/start", "fr")}
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):  # the server may still be starting
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
             for headers in (
                 {},
                 {"X-Telegram-Bot-Api-Secret-Token": "wrong"},

@@ -11,22 +11,13 @@ import time
 from pathlib import Path
 
 from bot.config import ROOT
+from tests.fakes.processes import run_coach
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def coach(args: list[str], stdin: str, data: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_coach(args, {"COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}, stdin)
 
 
 def test_a_piped_conversation_reaches_a_plan_with_the_cost_in_french(tmp_path: Path) -> None:
