@@ -212,17 +212,13 @@ class _Turn:
         return [Reply(self.t.tr("skip.default", value=shown)), *self.advance(step, show_after=True)]
 
     def cmd_restart(self, args: str) -> list[Reply]:
-        self.record.prompt = RESTART
-        return [
-            Reply(
-                self.t.tr("restart.confirm"),
-                choices=(
-                    Choice("restart:yes", self.t.tr("restart.yes")),
-                    Choice("restart:no", self.t.tr("restart.no")),
-                ),
-                step="@" + RESTART,
-            )
-        ]
+        return self.confirm(RESTART)
+
+    def confirm(self, prompt: str) -> list[Reply]:
+        """Ask yes or no before something that cannot be undone (`restart`, `delete`)."""
+        self.record.prompt = prompt
+        choices = tuple(Choice(f"{prompt}:{c}", self.t.tr(f"{prompt}.{c}")) for c in ("yes", "no"))
+        return [Reply(self.t.tr(f"{prompt}.confirm"), choices=choices, step="@" + prompt)]
 
     def cmd_language(self, args: str) -> list[Reply]:
         wanted = normalise_language(args)
@@ -303,17 +299,7 @@ class _Turn:
         return [Reply(self.t.tr("export.ready"), attachment=Attachment(name, document))]
 
     def cmd_delete(self, args: str) -> list[Reply]:
-        self.record.prompt = DELETE
-        return [
-            Reply(
-                self.t.tr("delete.confirm"),
-                choices=(
-                    Choice("delete:yes", self.t.tr("delete.yes")),
-                    Choice("delete:no", self.t.tr("delete.no")),
-                ),
-                step="@" + DELETE,
-            )
-        ]
+        return self.confirm(DELETE)
 
     def checkin(self, value: str) -> list[Reply]:
         question, _, answer = value.partition(":")
@@ -340,12 +326,10 @@ class _Turn:
         """The waiting prompt's choice ids with every label they are known by."""
         prompt = self.record.prompt
         translators = self.engine.translators.values()
-        if prompt == RESTART:
+        if prompt in (RESTART, DELETE):
             return [
-                ("restart:" + c, [t.tr("restart." + c) for t in translators] + [c]) for c in ("yes", "no")
+                (f"{prompt}:{c}", [t.tr(f"{prompt}.{c}") for t in translators] + [c]) for c in ("yes", "no")
             ]
-        if prompt == DELETE:
-            return [("delete:" + c, [t.tr("delete." + c) for t in translators] + [c]) for c in ("yes", "no")]
         if prompt == LANGUAGE:
             return [
                 ("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang])

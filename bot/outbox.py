@@ -172,12 +172,13 @@ class Outbox:
             if record is None:
                 return False
             mine = [e for e in record.outbox if e.get("lease") == self.deliverer]
+            claimed_meanwhile = any("lease" not in e for e in record.outbox)
             for entry in mine:
                 entry.pop("lease", None)
                 entry.pop("lease_until", None)
             if mine:
                 self.store.put(record)
-            return len(record.outbox) > len(mine)
+            return claimed_meanwhile
 
     async def _send(self, sender: Sender, limits: Limits, channel: str, owner_id: str, reply: Reply) -> None:
         async for attempt in AsyncRetrying(

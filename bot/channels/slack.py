@@ -292,7 +292,7 @@ class SlackChannel:
     ) -> None:
         owner = event.owner_id
         async with self._queues.setdefault(owner, asyncio.Lock()):
-            if event.language is None:
+            if owner not in self._languages:  # maybe a new owner: their Slack locale
                 event = InboundEvent(**{**vars(event), "language": await self._language(client, owner, user)})
             replies = await asyncio.to_thread(self.engine.handle, event)
             if not replies:
