@@ -26,8 +26,8 @@ async def open_senders(app: App) -> AsyncIterator[tuple[dict[str, Sender], dict[
 
             from bot.channels import telegram
 
-            root = (settings.telegram_api_base_url or "https://api.telegram.org").rstrip("/")
-            bot = Bot(settings.telegram_token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot")
+            api, files = telegram.bot_urls(settings.telegram_api_base_url or None)
+            bot = Bot(settings.telegram_token, base_url=api, base_file_url=files)
             await stack.enter_async_context(bot)
             senders[telegram.CHANNEL] = telegram.TelegramSender(bot)
             limits[telegram.CHANNEL] = Limits()

@@ -64,6 +64,12 @@ def owner_id(user_id: int) -> str:
     return f"{CHANNEL}:{user_id}"
 
 
+def bot_urls(base_url: str | None) -> tuple[str, str]:
+    """The Bot API's URLs (methods, files) under `base_url` (a self-hosted server, a test's fake)."""
+    root = (base_url or "https://api.telegram.org").rstrip("/")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
 def callback_data(step: str | None, choice: str) -> str:
     """The button's data: which question, which option; Telegram allows 64 bytes."""
     data = f"{step or ''}|{choice}"
@@ -215,11 +221,11 @@ class TelegramChannel:
                 await after_init(application)
 
         limiter = AIORateLimiter(overall_max_rate=overall_per_second, max_retries=retries)
-        root = (base_url or "https://api.telegram.org").rstrip("/")
+        api, files = bot_urls(base_url)
         bot = ConfirmWhenHandled(
             token,
-            base_url=f"{root}/bot",
-            base_file_url=f"{root}/file/bot",
+            base_url=api,
+            base_file_url=files,
             request=HTTPXRequest(connection_pool_size=256),
             get_updates_request=HTTPXRequest(),
             rate_limiter=limiter,
