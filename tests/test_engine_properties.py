@@ -55,7 +55,7 @@ tap_ids = st.sampled_from(
     ]
 )
 some_step = st.sampled_from(
-    sorted(build_app(Settings(), store=MemoryStore()).engine.flows.steps) + ["nowhere", ""]
+    [*sorted(build_app(Settings(), store=MemoryStore()).engine.flows.steps), "nowhere", ""]
 )
 
 
