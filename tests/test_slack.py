@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import App, build_app
+from bot.channels import slack
 from bot.channels.slack import SlackChannel, SlackSender
 from bot.channels.slack_blocks import slack_commands
 from bot.channels.slack_installations import installation_key
@@ -596,6 +597,49 @@ def test_resets_5xx_and_garbled_answers_from_slack_lose_nothing_and_send_nothing
     texts = [m["text"] for m in fake.dm("U22")]
     assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
     assert not slack_app.store.get(owner).outbox
+
+
+def test_a_call_that_times_out_is_made_again_and_the_reply_arrives_once(
+    slack_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slack, "API_TIMEOUT", 1)  # not 10 seconds: the test waits less
+    owner = "slack:T111:U24"
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.stall("chat.postMessage", 2.5)
+        await Member(url + "/slack/events", "T111", "U24").command("start")
+        await fake.wait_for(settled(slack_app, channel, owner, lambda r: bool(r.state)), timeout=30)
+
+    fake = run(slack_app, scenario)
+    texts = [m["text"] for m in fake.dm("U24")]
+    assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+    assert len(fake.sent("chat.postMessage")) == 3
+    assert not slack_app.store.get(owner).outbox
+
+
+STORM_MEMBERS, STORM_429S = 20, 100
+
+
+def test_a_429_storm_on_many_members_loses_nothing_and_sends_nothing_twice(slack_app: App) -> None:
+    users = [f"U9{n:02}" for n in range(STORM_MEMBERS)]
+    owners = [f"slack:T111:{u}" for u in users]
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        fake.fail("chat.postMessage", 429, retry_after=1, times=STORM_429S)
+        await asyncio.gather(*(Member(url + "/slack/events", "T111", u).command("start") for u in users))
+        for owner in owners:
+            await fake.wait_for(settled(slack_app, channel, owner, lambda r: bool(r.state)), timeout=60)
+        # What the retries could not send waits in the outbox for the next round.
+        outbox = Outbox(slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)})
+        await outbox.deliver_all(owners)
+
+    fake = run(slack_app, scenario)
+    for user, owner in zip(users, owners, strict=True):
+        texts = [m["text"] for m in fake.dm(user)]
+        assert len(texts) == len(set(texts)) == 2, f"{user}: each reply once, none lost"
+        assert not slack_app.store.get(owner).outbox
+    posts = len(fake.sent("chat.postMessage"))
+    assert posts == 2 * STORM_MEMBERS + STORM_429S, "every refused message was tried again, no more"
 
 
 def test_a_slack_down_for_long_keeps_the_replies_for_the_next_round(slack_app: App) -> None:

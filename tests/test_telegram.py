@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import threading
@@ -566,6 +567,46 @@ def test_resets_5xx_and_garbled_answers_are_retried_and_nothing_is_sent_twice(tg
     fake = run(tg_app, scenario)
     texts = [m["text"] for m in fake.sent[user]]
     assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+
+
+def test_a_request_that_times_out_is_sent_again_and_arrives_once(
+    tg_app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = 6363
+
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.stall("sendMessage", 6.5)  # longer than the client's 5-second read timeout
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: len(fake.sent[user]) >= 2, timeout=30)
+        await asyncio.sleep(0.3)
+
+    with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
+        fake = run(tg_app, scenario)
+    texts = [m["text"] for m in fake.sent[user]]
+    assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+    assert sum(1 for method, _ in fake.calls if method == "sendMessage") == 3
+    assert any("TimedOut" in r.getMessage() and "Retrying" in r.getMessage() for r in caplog.records)
+
+
+STORM_OWNERS, STORM_429S = 20, 100
+
+
+def test_a_429_storm_on_many_owners_is_waited_out_and_each_reply_arrives_once(tg_app: App) -> None:
+    users = range(7000, 7000 + STORM_OWNERS)
+
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.fail("sendMessage", 429, retry_after=1, times=STORM_429S)
+        await asyncio.gather(*(fake.say(user, "/start", "fr") for user in users))
+        await fake.wait_for(lambda: all(len(fake.sent[u]) >= 2 for u in users), timeout=90)
+        await asyncio.sleep(0.3)
+
+    fake = run(tg_app, scenario)
+    for user in users:
+        texts = [m["text"] for m in fake.sent[user]]
+        assert len(texts) == len(set(texts)) == 2, f"{user}: each reply once, none lost"
+        assert not tg_app.store.get(f"telegram:{user}").outbox
+    calls = sum(1 for method, _ in fake.calls if method == "sendMessage")
+    assert calls == 2 * STORM_OWNERS + STORM_429S, "every refused message was tried again, no more"
 
 
 def test_a_bot_api_down_for_long_keeps_the_replies_and_sends_them_when_it_is_back(tg_app: App) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -48,6 +49,8 @@ logging.getLogger("slack_bolt.AsyncApp").addFilter(lambda record: "will be unuse
 CHANNEL = "slack"
 SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "users:read")
 DEFAULT_API_URL = "https://slack.com/api/"
+API_TIMEOUT = 10
+"""Seconds a Web API call may take before it is abandoned and retried."""
 LIMITS = Limits(per_second=20.0, per_chat_per_second=1.0)
 """Slack allows about one message a second per conversation, and a workspace-wide budget."""
 GONE = frozenset(
@@ -95,12 +98,20 @@ def split_owner(owner: str) -> tuple[str, str]:
 
 
 def web_client(api_url: str | None, token: str | None = None) -> AsyncWebClient:
-    """A Web API client that retries resets, 5xx and 429s (waiting Slack's `Retry-After`)."""
+    """A Web API client that retries resets, timeouts, 5xx and 429s (waiting Slack's `Retry-After`).
+
+    A call gets API_TIMEOUT seconds, not slack_sdk's 30: an owner waiting longer should rather
+    have the message from the retry, or from the outbox's next round.
+    """
     return AsyncWebClient(
         token=token,
         base_url=api_url or DEFAULT_API_URL,
+        timeout=API_TIMEOUT,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(
+                max_retry_count=2,
+                error_types=[ServerConnectionError, ServerDisconnectedError, ClientOSError, TimeoutError],
+            ),
             AsyncServerErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
         ],

@@ -40,7 +40,14 @@ from telegram.ext import (
     TypeHandler,
 )
 from telegram.request import HTTPXRequest
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    before_sleep_log,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from bot.channels.text import split_text
 from bot.clock import Clock
@@ -364,7 +371,8 @@ class TelegramChannel:
 async def send_reply(bot: Any, chat_id: int, reply: Reply, attempts: int = 5) -> None:
     """Send one reply: its text (split if long), the keyboard on the last part.
 
-    429s are waited out by the rate limiter; timeouts and 5xx are retried here with backoff, so a
+    429s are waited out by the rate limiter, and here once its retries ran out; timeouts and 5xx
+    are retried here with backoff (each retry logged as a warning), so a
     reply is not lost to a passing fault. A 400 (the request itself is wrong) is not retried.
     """
     if reply.attachment is not None:  # the data export: a file with the text as its caption
@@ -384,15 +392,28 @@ async def send_reply(bot: Any, chat_id: int, reply: Reply, attempts: int = 5) ->
 def _retrying(attempts: int) -> AsyncRetrying:
     return AsyncRetrying(
         retry=retry_if_exception(_transient),
-        wait=wait_exponential(multiplier=0.2, max=10),
+        wait=_wait,
         stop=stop_after_attempt(attempts),
+        before_sleep=before_sleep_log(log, logging.WARNING),
         reraise=True,
     )
 
 
+def _wait(state: RetryCallState) -> float:
+    """What a 429 asks, once the rate limiter's own retries ran out; else exponential backoff."""
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, RetryAfter):
+        after = error.retry_after
+        return after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+    return float(_backoff(state))
+
+
+_backoff = wait_exponential(multiplier=0.2, max=10)
+
+
 def _transient(error: BaseException) -> bool:
-    """A timeout, a reset, a 5xx, or an answer that is not JSON: worth another try."""
-    if isinstance(error, NetworkError):
+    """A timeout, a reset, a 5xx, a 429 storm, or an answer that is not JSON: worth another try."""
+    if isinstance(error, NetworkError | RetryAfter):
         return not isinstance(error, BadRequest)
     return type(error) is TelegramError and "Invalid server response" in str(error)
 

@@ -83,6 +83,14 @@ class FakeSlack:
         for _ in range(times):
             self.failures[method].append((200, {}, {"garble": "1"}))
 
+    def stall(self, method: str, seconds: float, times: int = 1) -> None:
+        """Hold the next calls of `method` for `seconds`; a caller that gave up by then is not served.
+
+        This is a timeout before the platform took the request: done over, it is done once.
+        """
+        for _ in range(times):
+            self.failures[method].append((-1, {}, {"stall": str(seconds)}))
+
     def reset(self, method: str, times: int = 1) -> None:
         """Cut the connection of the next calls of `method` without an answer."""
         for _ in range(times):
@@ -112,6 +120,11 @@ class FakeSlack:
         self.calls.append((method, args, token))
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
+        if self.failures[method] and self.failures[method][0][0] == -1:
+            _, _, stalled = self.failures[method].popleft()
+            await asyncio.sleep(float(stalled["stall"]))
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the caller timed out: nothing was done
         if self.failures[method]:
             status, body, headers = self.failures[method].popleft()
             if status == 0:
