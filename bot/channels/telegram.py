@@ -372,8 +372,8 @@ async def send_reply(bot: Any, chat_id: int, reply: Reply, attempts: int = 5) ->
     """Send one reply: its text (split if long), the keyboard on the last part.
 
     429s are waited out by the rate limiter, and here once its retries ran out; timeouts and 5xx
-    are retried here with backoff (each retry logged as a warning), so a
-    reply is not lost to a passing fault. A 400 (the request itself is wrong) is not retried.
+    are retried here with backoff (each retry logged as a warning), so a reply is not lost to a
+    passing fault. A 400 (the request itself is wrong) is not retried.
     """
     if reply.attachment is not None:  # the data export: a file with the text as its caption
         document = InputFile(reply.attachment.content.encode(), filename=reply.attachment.name)
