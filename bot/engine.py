@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import data_rights, owner_settings, plan, tracking
+from bot import data_rights, outbox, owner_settings, plan, tracking
 from bot.answers import Invalid, match_choice, parse_answer, sanitise_text
 from bot.conditions import holds
 from bot.events import COMMANDS, Attachment, Choice, InboundEvent, Reply
@@ -47,8 +47,13 @@ class Engine:
                 shared[variant.text] = shared.get(variant.text, 0) + 1
         self._generic_after = {key for key, uses in shared.items() if uses > 1}
 
-    def handle(self, event: InboundEvent) -> list[Reply]:
-        """Answer one event from one owner; an event id seen before gets no answer."""
+    def handle(self, event: InboundEvent, keep_for: str | None = None) -> list[Reply]:
+        """Answer one event from one owner; an event id seen before gets no answer.
+
+        With `keep_for` (a deliverer's id), the replies are also kept in the owner's outbox,
+        leased to that deliverer, in the same write as the answer: should the process die before
+        they are sent, they wait there for the next round instead of being lost.
+        """
         with self.store.lock(event.owner_id):
             try:
                 record = self.store.get(event.owner_id)
@@ -76,6 +81,11 @@ class Engine:
             record.updated_at = event.at.isoformat()
             upcoming = rules.next_check(record, self.flows, event.at)
             record.next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
+            if keep_for is not None and replies:
+                kept = outbox.entry(
+                    outbox.reply_entry_id(event), "reply", record.updated_at, replies, keep_for
+                )
+                record.outbox.append(kept)
             self.store.put(record)
             return replies
 

@@ -17,19 +17,21 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from bot.events import Reply
+from bot.events import InboundEvent, Reply
 from bot.ratelimit import SlidingWindowLimiter
 from bot.store.base import OwnerRecord, Store
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
 """How long a deliverer may hold an owner's waiting messages before another one takes over."""
+Entry = dict[str, Any]
 
 
 class RetryLater(Exception):
@@ -192,15 +194,7 @@ class Outbox:
                     await sender.send(owner_id, reply)
 
     def _mark_delivered(self, owner_id: str, entry_id: str, delivered: int) -> None:
-        with self.store.lock(owner_id):
-            record = self.store.get(owner_id)
-            if record is None:
-                return
-            for entry in record.outbox:
-                if entry["id"] == entry_id:
-                    entry["delivered"] = delivered
-            record.outbox = [e for e in record.outbox if e["delivered"] < len(e["replies"])]
-            self.store.put(record)
+        mark_delivered(self.store, owner_id, entry_id, delivered)
 
 
 def mark_unreachable(store: Store, owner_id: str) -> None:
@@ -213,21 +207,65 @@ def mark_unreachable(store: Store, owner_id: str) -> None:
             store.put(record)
 
 
-def enqueue(store: Store, owner_id: str, replies: list[Reply], at: str, kind: str = "reply") -> None:
-    """Keep replies a channel could not deliver now in the owner's outbox, for the next round."""
-    if not replies:
-        return
+def entry(entry_id: str, kind: str, at: str, replies: Iterable[Reply], holder: str | None = None) -> Entry:
+    """An outbox entry: messages to deliver in order, and how many went out; leased to `holder`."""
+    made: Entry = {
+        "id": entry_id,
+        "kind": kind,
+        "claimed_at": at,
+        "replies": [r.to_dict() for r in replies],
+        "delivered": 0,
+    }
+    if holder is not None:
+        made["lease"], made["lease_until"] = holder, time.time() + LEASE_SECONDS
+    return made
+
+
+def reply_entry_id(event: InboundEvent) -> str:
+    """The outbox id of the replies to one event: the same for a redelivery of that event."""
+    return f"reply|{event.event_id or event.at.isoformat()}"
+
+
+def mark_delivered(store: Store, owner_id: str, entry_id: str, delivered: int) -> None:
+    """Note that the first `delivered` messages of an entry went out; drop the entry once all did."""
     with store.lock(owner_id):
         record = store.get(owner_id)
-        if record is None:
+        if record is None or not any(e["id"] == entry_id for e in record.outbox):
             return
-        record.outbox.append(
-            {
-                "id": f"{owner_id}|{kind}|{at}|{len(record.outbox)}",
-                "kind": kind,
-                "claimed_at": at,
-                "replies": [r.to_dict() for r in replies],
-                "delivered": 0,
-            }
-        )
+        for waiting in record.outbox:
+            if waiting["id"] == entry_id:
+                waiting["delivered"] = delivered
+        record.outbox = [e for e in record.outbox if e["delivered"] < len(e["replies"])]
         store.put(record)
+
+
+def give_back(store: Store, owner_id: str, entry_id: str, drop: bool = False) -> None:
+    """End a lease on an entry: it waits for the next round, or with `drop` it is thrown away."""
+    with store.lock(owner_id):
+        record = store.get(owner_id)
+        if record is None or not any(e["id"] == entry_id for e in record.outbox):
+            return
+        if drop:
+            record.outbox = [e for e in record.outbox if e["id"] != entry_id]
+        for waiting in record.outbox:
+            if waiting["id"] == entry_id:
+                waiting.pop("lease", None)
+                waiting.pop("lease_until", None)
+        store.put(record)
+
+
+def reclaim_leases(store: Store, now: datetime) -> int:
+    """Give back every lease found when a process starts on a store it alone uses (TinyDB).
+
+    Such a store has no other deliverer alive: a lease in it was left by a process that was
+    killed while sending, and its messages should go out now, not when the lease runs out.
+    """
+
+    def release(record: OwnerRecord) -> bool:
+        leased = [e for e in record.outbox if "lease" in e]
+        for waiting in leased:
+            waiting.pop("lease", None)
+            waiting.pop("lease_until", None)
+        return bool(leased)
+
+    return store.update_many(store.due_owners(now.astimezone(UTC).isoformat()), release)

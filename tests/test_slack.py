@@ -31,6 +31,7 @@ from bot.flows import DONE
 from bot.outbox import Limits, Outbox, Unreachable
 from bot.store.base import OwnerRecord
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
+from tests.fakes.outbox import waiting_for_next_round
 from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member, buttons, sign
 
@@ -649,9 +650,7 @@ def test_a_slack_down_for_long_keeps_the_replies_for_the_next_round(slack_app: A
         fake.fail("chat.postMessage", 503, times=12)
         member = Member(url + "/slack/events", "T111", "U23")
         await member.command("start")
-        await fake.wait_for(
-            lambda: bool(slack_app.store.get(owner) and slack_app.store.get(owner).outbox), 30
-        )
+        await fake.wait_for(lambda: waiting_for_next_round(slack_app.store, owner), 30)
         assert not fake.dm("U23")
         fake.failures["chat.postMessage"].clear()
         outbox = Outbox(slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)})

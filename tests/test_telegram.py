@@ -20,6 +20,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.flows import DONE, Flows
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
+from tests.fakes.outbox import waiting_for_next_round
 from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.telegram_api import BOT, FakeTelegram
 
@@ -454,6 +455,7 @@ def test_reminders_go_out_through_telegram_with_its_limits(tg_app: App, clock: F
 
     async def scenario(fake: FakeTelegram) -> None:
         await journey(tg_app, fake, user, LOCAL_BAKERY, "fr", typed=False)
+        await fake.wait_for(lambda: not tg_app.store.get(f"telegram:{user}").outbox)  # plan sent
         clock.advance(timedelta(days=8))
         claimed = NudgeRunner(tg_app.engine).sweep(clock.now())
         assert {c.kind for c in claimed} == {"cadence", "weekly"}
@@ -620,7 +622,7 @@ def test_a_bot_api_down_for_long_keeps_the_replies_and_sends_them_when_it_is_bac
     async def scenario(fake: FakeTelegram) -> None:
         fake.fail("sendMessage", 503, times=12)  # more than every retry
         await fake.say(user, "/start", "fr")
-        await fake.wait_for(lambda: bool(tg_app.store.get(owner) and tg_app.store.get(owner).outbox), 60)
+        await fake.wait_for(lambda: waiting_for_next_round(tg_app.store, owner), 60)
         assert not fake.sent[user]
         fake.failures["sendMessage"].clear()  # the API is back: the next round of the outbox
         async with Bot(TOKEN, base_url=f"{fake.url}/bot") as bot:

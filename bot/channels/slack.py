@@ -6,7 +6,8 @@ multiple choice as checkboxes and Done), free text as DM messages, and each answ
 updated to show the answer without its buttons. Owners are `slack:<team>:<user>`; a new
 owner's language is their Slack locale. Every request is acknowledged first and worked on
 after, one owner's events in arrival order. Slack's retries of an event carry the same
-`event_id`, which the engine handles once.
+`event_id`, which the engine handles once. The replies are kept in the owner's outbox with the
+answer and marked as each goes out, so a process killed in between leaves them for the next round.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,16 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
-from bot.outbox import Limits, RetryLater, TransientError, Unreachable, enqueue, mark_unreachable
+from bot.outbox import (
+    Limits,
+    RetryLater,
+    TransientError,
+    Unreachable,
+    give_back,
+    mark_delivered,
+    mark_unreachable,
+    reply_entry_id,
+)
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -125,6 +136,7 @@ class SlackChannel:
         self.engine = engine
         self.clock = clock
         self.api_url = api_url or DEFAULT_API_URL
+        self.deliverer = uuid.uuid4().hex  # holds the replies this process is sending
         self.installations: StoreInstallations | None = None
         self.token: str | None = None
         self._queues: dict[str, asyncio.Lock] = {}
@@ -305,34 +317,37 @@ class SlackChannel:
         async with self._queues.setdefault(owner, asyncio.Lock()):
             if owner not in self._languages:  # maybe a new owner: their Slack locale
                 event = InboundEvent(**{**vars(event), "language": await self._language(client, owner, user)})
-            replies = await asyncio.to_thread(self.engine.handle, event)
+            replies = await asyncio.to_thread(self.engine.handle, event, self.deliverer)
             if not replies:
                 return  # a retried event, handled already
             if before_replies is not None:
                 await before_replies()
-            sent = 0
-            try:
-                channel = await self.open_dm(client, owner, user)
-                for reply in replies:
-                    await post(client, channel, reply)
-                    sent += 1
-                await self.publish_home(client, team, user)
-            except SlackApiError as error:
-                code, _, again = failure(error)
-                if code in GONE:
-                    log.info("owner %s cannot be reached (%s): marked inactive", owner, code)
-                    await asyncio.to_thread(mark_unreachable, self.engine.store, owner)
-                elif again:
-                    await self._keep_for_later(owner, replies[sent:], code)
-                else:
-                    log.error("Slack refused a reply to %s (%s); it is dropped", owner, code)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # reset, timeout, not JSON
-                await self._keep_for_later(owner, replies[sent:], repr(error))
+            await self._send_all(client, team, user, owner, replies, reply_entry_id(event))
 
-    async def _keep_for_later(self, owner: str, replies: list[Reply], why: str) -> None:
-        """Slack still fails after the retries: the outbox sends the rest on the next round."""
-        log.warning("could not answer %s now (%s): the rest is kept in their outbox", owner, why)
-        await asyncio.to_thread(enqueue, self.engine.store, owner, replies, self.now().isoformat())
+    async def _send_all(
+        self, client: AsyncWebClient, team: str, user: str, owner: str, replies: list[Reply], entry: str
+    ) -> None:
+        """Send the replies the engine kept in the owner's outbox, noting each one as it goes out."""
+        store = self.engine.store
+        try:
+            channel = await self.open_dm(client, owner, user)
+            for index, reply in enumerate(replies):
+                await post(client, channel, reply)
+                await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
+            await self.publish_home(client, team, user)
+        except SlackApiError as error:
+            code, _, again = failure(error)
+            if code in GONE:
+                log.info("owner %s cannot be reached (%s): marked inactive", owner, code)
+                await asyncio.to_thread(mark_unreachable, store, owner)
+            elif again:
+                log.warning("could not answer %s now (%s): the rest waits in their outbox", owner, code)
+            else:
+                log.error("Slack refused a reply to %s (%s); it is dropped", owner, code)
+            await asyncio.to_thread(give_back, store, owner, entry, not again)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # reset, timeout, not JSON
+            log.warning("could not answer %s now (%r): the rest waits in their outbox", owner, error)
+            await asyncio.to_thread(give_back, store, owner, entry)
 
     async def _say(self, client: AsyncWebClient, team: str, user: str, key: str) -> None:
         owner = owner_id(team, user)

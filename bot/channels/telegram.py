@@ -6,6 +6,8 @@ keyboard whose `callback_data` is `<step>|<choice>`. After a tap the question is
 the answer and loses its keyboard, so a second tap does nothing. A multiple choice toggles ☑/☐
 on its buttons and is sent with "Done". One owner's updates are handled in order, different
 owners' concurrently. Texts are sent as plain text: nothing an owner typed is read as markup.
+The engine keeps the replies in the owner's outbox in the same write as the answer; each is
+marked as it goes out, so a process killed in between leaves them for the next round.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
@@ -54,7 +57,15 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import COMMANDS, InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
-from bot.outbox import RetryLater, TransientError, Unreachable, enqueue, mark_unreachable
+from bot.outbox import (
+    RetryLater,
+    TransientError,
+    Unreachable,
+    give_back,
+    mark_delivered,
+    mark_unreachable,
+    reply_entry_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +215,7 @@ class TelegramChannel:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
+        self.deliverer = uuid.uuid4().hex  # holds the replies this process is sending
         self._warned_groups: set[int] = set()
 
     def build(
@@ -307,7 +319,7 @@ class TelegramChannel:
         if not choices:
             return
         event = InboundEvent(owner, CHANNEL, self.engine_now(), choices=choices, step=step or None, **base)
-        replies = await asyncio.to_thread(self.engine.handle, event)
+        replies = await asyncio.to_thread(self.engine.handle, event, self.deliverer)
         if message is not None and replies is not None:
             labels = [
                 b.text.removeprefix(CHECKED)
@@ -320,11 +332,11 @@ class TelegramChannel:
             except BadRequest as error:  # the message is too old or unchanged: the answer stands
                 log.info("could not mark the answer on the question: %s", error)
         chat_id = message.chat_id if message is not None else int(owner.split(":", 1)[1])
-        await self._send_all(context, chat_id, owner, replies)
+        await self._send_all(context, chat_id, owner, replies, reply_entry_id(event))
 
     async def _handle(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: InboundEvent) -> None:
-        replies = await asyncio.to_thread(self.engine.handle, event)
-        await self._send_all(context, chat_id, event.owner_id, replies)
+        replies = await asyncio.to_thread(self.engine.handle, event, self.deliverer)
+        await self._send_all(context, chat_id, event.owner_id, replies, reply_entry_id(event))
 
     async def _only_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -346,22 +358,25 @@ class TelegramChannel:
     # --- outbound ---------------------------------------------------------------------------
 
     async def _send_all(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, owner: str, replies: list[Reply]
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, owner: str, replies: list[Reply], entry: str
     ) -> None:
+        """Send the replies the engine kept in the owner's outbox, noting each one as it goes out."""
+        store = self.engine.store
         for index, reply in enumerate(replies):
             try:
                 await send_reply(context.bot, chat_id, reply)
             except Forbidden:
                 log.info("owner %s blocked the bot: marked inactive", owner)
-                await asyncio.to_thread(mark_unreachable, self.engine.store, owner)
+                await asyncio.to_thread(mark_unreachable, store, owner)
+                await asyncio.to_thread(give_back, store, owner, entry, True)
                 return
             except BadRequest:
                 log.exception("Telegram refused a reply to %s; it is dropped", owner)
             except TelegramError as error:  # still failing after the retries: the next round sends it
-                log.warning("could not answer %s now (%s): the rest is kept in their outbox", owner, error)
-                at = self.engine_now().isoformat()
-                await asyncio.to_thread(enqueue, self.engine.store, owner, replies[index:], at)
+                log.warning("could not answer %s now (%s): the rest waits in their outbox", owner, error)
+                await asyncio.to_thread(give_back, store, owner, entry)
                 return
+            await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
 
     def engine_now(self) -> datetime:
         """The time stamped on events."""

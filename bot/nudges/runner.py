@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot import outbox
 from bot.engine import Engine
 from bot.events import Reply
 from bot.nudges import rules
@@ -75,15 +76,8 @@ class NudgeRunner:
             record.nudges.setdefault("sent", {})[due.kind] = due.period
             rules.note_sent(record, kind)
             record.nudges["unanswered"] = record.nudges.get("unanswered", 0) + 1
-            record.outbox.append(
-                {
-                    "id": f"{record.owner_id}|{kind}|{due.period}",
-                    "kind": kind,
-                    "claimed_at": now.astimezone(UTC).isoformat(),
-                    "replies": [r.to_dict() for r in replies],
-                    "delivered": 0,
-                }
-            )
+            at = now.astimezone(UTC).isoformat()
+            record.outbox.append(outbox.entry(f"{record.owner_id}|{kind}|{due.period}", kind, at, replies))
             found.append(Claimed(record.owner_id, kind, due.period, replies))
             if kind == rules.PAUSED:
                 break

@@ -81,6 +81,9 @@ class OwnerRecord:
 class Store(ABC):
     """Keeps owner records. One writer process; `lock` serialises one owner's events inside it."""
 
+    exclusive = True
+    """One process alone uses this store: a lease found in it at start was left by a dead process."""
+
     def __init__(self) -> None:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

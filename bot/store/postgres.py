@@ -84,6 +84,8 @@ def migrate(url: str) -> tuple[int, int]:
 class PostgresStore(Store):
     """Owner records in PostgreSQL, for several processes; chosen with COACH_DATABASE_URL."""
 
+    exclusive = False
+
     def __init__(self, url: str, max_connections: int = 10) -> None:
         super().__init__()
         try:
