@@ -46,7 +46,6 @@ from telegram.request import HTTPXRequest
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    before_sleep_log,
     retry_if_exception,
     stop_after_attempt,
     wait_exponential,
@@ -409,9 +408,15 @@ def _retrying(attempts: int) -> AsyncRetrying:
         retry=retry_if_exception(_transient),
         wait=_wait,
         stop=stop_after_attempt(attempts),
-        before_sleep=before_sleep_log(log, logging.WARNING),
+        before_sleep=_log_retry,
         reraise=True,
     )
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("Telegram call failed (%r): try %d again in %.1f s", error, state.attempt_number + 1, wait)
 
 
 def _wait(state: RetryCallState) -> float:

@@ -120,13 +120,14 @@ class FakeSlack:
         self.calls.append((method, args, token))
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
-        if self.failures[method] and self.failures[method][0][0] == -1:
-            _, _, stalled = self.failures[method].popleft()
-            await asyncio.sleep(float(stalled["stall"]))
+        failure = self.failures[method].popleft() if self.failures[method] else None
+        if failure is not None and failure[0] == -1:
+            await asyncio.sleep(float(failure[2]["stall"]))
             if request.transport is None or request.transport.is_closing():
-                return web.Response(status=499)  # the caller timed out: nothing was done
-        if self.failures[method]:
-            status, body, headers = self.failures[method].popleft()
+                return web.Response(status=499)  # the caller gave up: nothing was done
+            failure = None
+        if failure is not None:
+            status, body, headers = failure
             if status == 0:
                 assert request.transport is not None
                 request.transport.abort()  # a connection reset, mid-request
