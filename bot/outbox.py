@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
@@ -96,7 +95,7 @@ class Outbox:
         self.limits = limits
         self._overall = {ch: _limiter(lim.per_second) for ch, lim in limits.items()}
         self._per_chat: dict[str, SlidingWindowLimiter] = {}
-        self.deliverer = uuid.uuid4().hex
+        self.deliverer = new_holder(store)
 
     def _chat_limiter(self, channel: str, owner_id: str) -> SlidingWindowLimiter:
         limiter = self._per_chat.get(owner_id)
@@ -159,9 +158,9 @@ class Outbox:
             record = self.store.get(owner_id)
             if record is None or not record.outbox or record.channel not in self.senders:
                 return None
-            now = time.time()
-            if any(e.get("lease_until", 0) > now and e.get("lease") != self.deliverer for e in record.outbox):
+            if any(held_elsewhere(self.store, e, self.deliverer) for e in record.outbox):
                 return None
+            now = time.time()
             for entry in record.outbox:
                 entry["lease"], entry["lease_until"] = self.deliverer, now + LEASE_SECONDS
             self.store.put(record)
@@ -221,6 +220,23 @@ def entry(entry_id: str, kind: str, at: str, replies: Iterable[Reply], holder: s
     return made
 
 
+def new_holder(store: Store) -> str:
+    """A deliverer's id: which process it runs in, and which deliverer of that process."""
+    return f"{store.process}/{uuid.uuid4().hex}"
+
+
+def held_elsewhere(store: Store, waiting: Entry, holder: str) -> bool:
+    """Whether another deliverer holds the entry: its lease runs, and so does its process.
+
+    A process killed while sending leaves leases behind; they count for nothing once the
+    store says the process is gone, so its messages go out on the next round.
+    """
+    lease = waiting.get("lease")
+    if lease is None or lease == holder or waiting.get("lease_until", 0) <= time.time():
+        return False
+    return store.alive(str(lease).split("/", 1)[0])
+
+
 def reply_entry_id(event: InboundEvent) -> str:
     """The outbox id of the replies to one event: the same for a redelivery of that event."""
     return f"reply|{event.event_id or event.at.isoformat()}"
@@ -252,20 +268,3 @@ def give_back(store: Store, owner_id: str, entry_id: str, drop: bool = False) ->
                 waiting.pop("lease", None)
                 waiting.pop("lease_until", None)
         store.put(record)
-
-
-def reclaim_leases(store: Store, now: datetime) -> int:
-    """Give back every lease found when a process starts on a store it alone uses (TinyDB).
-
-    Such a store has no other deliverer alive: a lease in it was left by a process that was
-    killed while sending, and its messages should go out now, not when the lease runs out.
-    """
-
-    def release(record: OwnerRecord) -> bool:
-        leased = [e for e in record.outbox if "lease" in e]
-        for waiting in leased:
-            waiting.pop("lease", None)
-            waiting.pop("lease_until", None)
-        return bool(leased)
-
-    return store.update_many(store.due_owners(now.astimezone(UTC).isoformat()), release)

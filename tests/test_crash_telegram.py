@@ -25,10 +25,8 @@ from bot.store.tinydb import TinyDBStore
 from tests.fakes.telegram_api import FakeTelegram
 
 OWNERS = 12
-POSTS = 15
+MIN_POSTS = 10
 CYCLES = int(os.environ.get("COACH_CRASH_CYCLES", "5"))
-REPLIES = 2 * (POSTS + 1)
-"""Messages each owner gets: the welcome and the first question, then per post a word and the question."""
 
 
 @pytest.fixture(params=["tinydb", "postgres"])
@@ -51,6 +49,8 @@ def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twi
     where: dict[str, str],
 ) -> None:
     rng = random.Random(20261123)
+    users = [9000 + n for n in range(OWNERS)]
+    posted = dict.fromkeys(users, 0)
 
     async def scenario() -> FakeTelegram:
         fake = FakeTelegram()
@@ -61,6 +61,7 @@ def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twi
             "TELEGRAM_BOT_TOKEN": "123:CRASH-token",
             "TELEGRAM_API_BASE_URL": fake.url,
         }
+        killing = True
 
         def start() -> subprocess.Popen[bytes]:
             return subprocess.Popen(
@@ -69,27 +70,29 @@ def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twi
 
         async def owner(user: int) -> None:
             await fake.say(user, "/start", "fr")  # a new owner's first message begins the journey
-            for _ in range(POSTS):
+            while killing or posted[user] < MIN_POSTS:
                 await fake.say(user, "/posted", "fr")
-                await asyncio.sleep(rng.uniform(0, 0.15))
+                posted[user] += 1
+                await asyncio.sleep(rng.uniform(0, 0.3))
 
-        # Each message takes a while to reach Telegram, as over a real network: a kill then
-        # often falls between an answer stored and its reply sent.
+        # Each message takes a while to reach Telegram, as over a real network; the kills fall
+        # while one is on its way, between an answer stored and its reply delivered.
         fake.stall("sendMessage", 0.05, times=10**6)
         process = start()
-        writers = asyncio.gather(*(owner(9000 + n) for n in range(OWNERS)))
+        writers = asyncio.gather(*(owner(user) for user in users))
         try:
             for _ in range(CYCLES):
                 await asyncio.sleep(rng.uniform(0.3, 1.2))
+                await fake.wait_for(lambda: fake.stalled > 0, timeout=30)
                 process.send_signal(signal.SIGKILL)
                 await asyncio.to_thread(process.wait, 30)
                 process = start()
+            killing = False
             await writers
             last = fake.updates[-1]["update_id"]
             await fake.wait_for(lambda: fake.confirmed > last, timeout=60)  # all fetched and confirmed
-            # Replies a killed process had not sent go out from the outbox after the restart.
-            users = [9000 + n for n in range(OWNERS)]
-            await fake.wait_for(lambda: all(len(fake.sent[u]) >= REPLIES for u in users), timeout=60)
+            # Replies a killed process had not delivered go out from the outbox after the restart.
+            await fake.wait_for(lambda: all(len(fake.sent[u]) >= replies(u) for u in users), timeout=60)
             await asyncio.sleep(0.5)
         finally:
             process.send_signal(signal.SIGINT)
@@ -97,21 +100,26 @@ def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twi
             await fake.stop()
         return fake
 
+    def replies(user: int) -> int:
+        """The welcome and the first question, then for each post a word and the question again."""
+        return 2 * (posted[user] + 1)
+
     fake = asyncio.run(scenario())
     store = _store(where)
     try:
-        records = {n: store.get(f"telegram:{9000 + n}") for n in range(OWNERS)}
+        records = {user: store.get(f"telegram:{user}") for user in users}
     finally:
         store.close()
-    assert {n: len(r.posts) for n, r in records.items()} == dict.fromkeys(range(OWNERS), POSTS)
+    assert {user: len(r.posts) for user, r in records.items()} == posted, "each update handled once"
     assert all(not r.outbox for r in records.values()), "every kept reply was delivered"
-    received = {n: len(fake.sent[9000 + n]) for n in range(OWNERS)}
-    assert all(count >= REPLIES for count in received.values()), f"replies lost: {received}"
+    received = {user: len(fake.sent[user]) for user in users}
+    assert all(received[user] >= replies(user) for user in users), f"replies lost: {received}"
     # A message Telegram took just before a kill, whose delivery was not yet noted, goes again:
     # at most one per owner per kill (docs/reliability.md).
-    repeats = sum(received.values()) - REPLIES * OWNERS
+    repeats = sum(received[user] - replies(user) for user in users)
     assert repeats <= CYCLES * OWNERS
-    print(f"{CYCLES} kills, {OWNERS * (POSTS + 1)} updates, 0 lost replies, {repeats} repeated messages")
+    updates = sum(posted.values()) + OWNERS
+    print(f"\n{CYCLES} kills, {updates} updates, 0 lost, 0 handled twice, {repeats} messages repeated")
 
 
 def test_a_webhook_update_whose_handling_was_killed_gets_no_200_and_is_handled_once(tmp_path: Path) -> None:

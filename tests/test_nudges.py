@@ -14,7 +14,7 @@ from bot.app import App, build_app
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.nudges.runner import NudgeRunner
-from bot.outbox import Limits, Outbox, RetryLater, TransientError
+from bot.outbox import Limits, Outbox, RetryLater, TransientError, give_back, new_holder, reply_entry_id
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import LOCAL_BAKERY, walk
@@ -345,6 +345,26 @@ def test_when_retries_run_out_the_message_waits_for_the_next_round(app: App, clo
     assert _deliver(app, sender, limits) == 2  # a third failure, then through
     assert app.store.get("test:ana").outbox == []
     assert len(sender.sent) == 2
+
+
+def test_replies_a_killed_process_was_sending_go_out_on_the_next_round(app: App, clock: FixedClock) -> None:
+    """The engine keeps the replies with the answer; their lease dies with the process holding it."""
+    from bot.events import InboundEvent
+
+    clock.set(FINISHED.astimezone(UTC))
+    live, dead = new_holder(app.store), "a-process-that-was-killed/1"
+    first = InboundEvent.from_text("test:ana", "test", clock.now(), "/start", event_id="u1", language="fr")
+    replies = app.engine.handle(first, keep_for=dead)
+    second = InboundEvent.from_text("test:ana", "test", clock.now(), "/help", event_id="u2")
+    replies += app.engine.handle(second, keep_for=live)  # this process is sending these right now
+    sender = FakeSender()
+    limits = Limits(per_second=100, per_chat_per_second=100)
+    assert _deliver(app, sender, limits) == 0, "another deliverer of a running process holds some"
+    give_back(app.store, "test:ana", reply_entry_id(second))  # it could not send them after all
+    assert _deliver(app, sender, limits) == len(replies)
+    assert [text for _, text in sender.sent] == [r.text for r in replies], "each once, in order"
+    assert app.store.get("test:ana").outbox == []
+    assert app.engine.handle(first, keep_for=live) == [], "the redelivered event is not handled again"
 
 
 def test_an_owner_who_blocked_the_bot_is_not_nudged_again(app: App, clock: FixedClock) -> None:

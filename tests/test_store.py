@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.outbox import entry, held_elsewhere, new_holder
 from bot.store.base import OwnerRecord, Store, StoreError
 from bot.store.memory import MemoryStore
 from bot.store.schema import SCHEMA_VERSION
@@ -156,3 +157,26 @@ def test_installations_survive_a_restart_of_the_tinydb_store(tmp_path: Path) -> 
         assert again.get_installation("-:T1") == {"team_id": "T1", "bot_token": "xoxb-1"}
     finally:
         again.close()
+
+
+def test_a_lease_on_waiting_messages_counts_only_while_its_process_runs(store: Store) -> None:
+    mine, neighbour = new_holder(store), new_holder(store)  # two deliverers of this process
+    leased = entry("e1", "reply", "2026-11-23T10:00:00+00:00", [], holder=neighbour)
+    assert held_elsewhere(store, leased, mine)
+    assert not held_elsewhere(store, leased, neighbour)
+    assert not held_elsewhere(store, {**leased, "lease_until": 0}, mine), "an expired lease"
+    orphan = entry("e2", "reply", "2026-11-23T10:00:00+00:00", [], holder="a-killed-process/1")
+    assert not held_elsewhere(store, orphan, mine), "a lease left by a process that is gone"
+
+
+def test_on_postgres_another_process_lease_holds_until_that_process_stops(postgres_url: str) -> None:
+    from bot.store.postgres import PostgresStore
+
+    here, there = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        leased = entry("e1", "reply", "2026-11-23T10:00:00+00:00", [], holder=new_holder(there))
+        assert held_elsewhere(here, leased, new_holder(here))
+        there.close()  # as when its process dies: its connection, and the lock, go
+        assert not held_elsewhere(here, leased, new_holder(here))
+    finally:
+        here.close()

@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import re
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from bot.outbox import (
     give_back,
     mark_delivered,
     mark_unreachable,
+    new_holder,
     reply_entry_id,
 )
 
@@ -136,7 +136,7 @@ class SlackChannel:
         self.engine = engine
         self.clock = clock
         self.api_url = api_url or DEFAULT_API_URL
-        self.deliverer = uuid.uuid4().hex  # holds the replies this process is sending
+        self.deliverer = new_holder(engine.store)  # holds the replies this process is sending
         self.installations: StoreInstallations | None = None
         self.token: str | None = None
         self._queues: dict[str, asyncio.Lock] = {}

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import App
 from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, failure, web_client
 from bot.config import ConfigError, Settings
-from bot.nudges.loop import start_delivering
+from bot.nudges.loop import deliver_forever
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def web_app(app: App, channel: SlackChannel, bolt: AsyncApp) -> web.Application:
         return web.Response(text="ok")
 
     async def nudges(_: web.Application) -> AsyncIterator[None]:
-        task = await start_delivering(app, {CHANNEL: SlackSender(channel)}, {CHANNEL: LIMITS})
+        task = asyncio.create_task(deliver_forever(app, {CHANNEL: SlackSender(channel)}, {CHANNEL: LIMITS}))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -95,7 +95,7 @@ def run_slack(app: App, listen: str, port: int) -> int:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             sender = {CHANNEL: SlackSender(channel)}
-            task = await start_delivering(app, sender, {CHANNEL: LIMITS})
+            task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}))
             handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]
             await stop.wait()

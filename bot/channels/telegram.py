@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
@@ -63,6 +62,7 @@ from bot.outbox import (
     give_back,
     mark_delivered,
     mark_unreachable,
+    new_holder,
     reply_entry_id,
 )
 
@@ -214,7 +214,7 @@ class TelegramChannel:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
-        self.deliverer = uuid.uuid4().hex  # holds the replies this process is sending
+        self.deliverer = new_holder(engine.store)  # holds the replies this process is sending
         self._warned_groups: set[int] = set()
 
     def build(

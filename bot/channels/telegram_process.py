@@ -19,7 +19,7 @@ from bot.app import App
 from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender
 from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError
-from bot.nudges.loop import start_delivering
+from bot.nudges.loop import deliver_forever
 from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
 
     async def start_nudges(application: Any) -> None:
         senders = {CHANNEL: TelegramSender(application.bot)}
-        task = await start_delivering(app, senders, {CHANNEL: Limits()})  # before any update
+        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}))
         background.add(task)  # keep a reference: the loop holds tasks weakly
 
     async def stop_nudges(_: Any) -> None:

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.nudges.runner import Claimed, NudgeRunner
-from bot.outbox import Limits, Outbox, Sender, reclaim_leases
+from bot.outbox import Limits, Outbox, Sender
 
 log = logging.getLogger(__name__)
 INTERVAL = 60.0
@@ -44,20 +44,6 @@ async def sweep_and_deliver(
         sent = await outbox.deliver_all(owners)
         log.info("nudges: %d claimed, %d messages delivered", len(claimed), sent)
     return claimed
-
-
-async def start_delivering(
-    app: App, senders: Mapping[str, Sender], limits: Mapping[str, Limits]
-) -> asyncio.Task[None]:
-    """Take back what a killed process held, then sweep and deliver in the background.
-
-    Called before the channel's process handles anything; the task runs until cancelled.
-    """
-    if app.store.exclusive:
-        reclaimed = await asyncio.to_thread(reclaim_leases, app.store, app.clock.now())
-        if reclaimed:
-            log.info("%d owners had messages held by a stopped process: they go out now", reclaimed)
-    return asyncio.create_task(deliver_forever(app, senders, limits))
 
 
 async def deliver_forever(
@@ -101,8 +87,6 @@ def run_nudges(
         async with contextlib.AsyncExitStack() as stack:
             channels, limits = await stack.enter_async_context(senders(app)) if senders else ({}, {})
             outbox = Outbox(app.store, channels, limits)
-            if app.store.exclusive and channels and not dry_run:
-                await asyncio.to_thread(reclaim_leases, app.store, app.clock.now())
             while True:
                 now = at or app.clock.now()
                 await sweep_and_deliver(app, runner, outbox, now, dry_run, out or sys.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,12 +82,15 @@ class OwnerRecord:
 class Store(ABC):
     """Keeps owner records. One writer process; `lock` serialises one owner's events inside it."""
 
-    exclusive = True
-    """One process alone uses this store: a lease found in it at start was left by a dead process."""
-
     def __init__(self) -> None:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self.process = uuid.uuid4().hex
+        """This process's id: leases it takes on outbox entries name it, so others can tell it died."""
+
+    def alive(self, process: str) -> bool:
+        """Whether a process that holds leases still runs: one process alone uses this store."""
+        return process == self.process
 
     @contextmanager
     def lock(self, owner_id: str) -> Iterator[None]:

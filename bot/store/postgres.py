@@ -48,6 +48,7 @@ BATCH = 500
 """Owners claimed per transaction by the nudge sweep."""
 log = logging.getLogger(__name__)
 _MIGRATION_LOCK = 7_031_942  # an advisory lock key: one migrator at a time
+_PROCESS_LOCKS = 7_031_943  # the class of the two-key advisory locks that say a process runs
 
 
 def schema_version(conn: psycopg.Connection[Any]) -> int:
@@ -84,8 +85,6 @@ def migrate(url: str) -> tuple[int, int]:
 class PostgresStore(Store):
     """Owner records in PostgreSQL, for several processes; chosen with COACH_DATABASE_URL."""
 
-    exclusive = False
-
     def __init__(self, url: str, max_connections: int = 10) -> None:
         super().__init__()
         try:
@@ -106,6 +105,21 @@ class PostgresStore(Store):
             open=True,
         )
         self._held = threading.local()
+        # While this process runs, its own connection holds a lock named after it: the lock goes
+        # with the connection when the process dies, which tells the others (`alive`).
+        self._life = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        self._life.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_PROCESS_LOCKS, self.process))
+
+    def alive(self, process: str) -> bool:
+        """Whether the process is running: its lock is held (trying it does not keep it)."""
+        if process == self.process:
+            return True
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_PROCESS_LOCKS, process))
+            free = bool(row.fetchone()[0])  # type: ignore[index]
+            if free:
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_PROCESS_LOCKS, process))
+        return not free
 
     # --- locking --------------------------------------------------------------------------
 
@@ -250,5 +264,6 @@ class PostgresStore(Store):
             return conn.execute("DELETE FROM installations WHERE key = %s", (key,)).rowcount > 0
 
     def close(self) -> None:
-        """Close the pool's connections."""
+        """Close the pool's connections, and the one saying this process runs."""
         self.pool.close()
+        self._life.close()

@@ -30,6 +30,7 @@ class FakeTelegram:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.failures: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
         self.delays: dict[str, float] = {}
+        self.stalled = 0  # calls held by `stall` right now
         self.webhook: dict[str, Any] | None = None
         self.confirmed = 0
         self._update_ids = itertools.count(first_update_id)  # Telegram never reuses an id
@@ -164,7 +165,11 @@ class FakeTelegram:
             await asyncio.sleep(self.delays[method])
         failure = self.failures[method].popleft() if self.failures[method] else None
         if failure is not None and failure[0] == -1:
-            await asyncio.sleep(failure[1]["stall"])
+            self.stalled += 1
+            try:
+                await asyncio.sleep(failure[1]["stall"])
+            finally:
+                self.stalled -= 1
             if request.transport is None or request.transport.is_closing():
                 return web.Response(status=499)  # the caller gave up: nothing was done
             failure = None
