@@ -1,14 +1,16 @@
-"""Delivery of claimed messages through the owners' channels: rate-limited, retried, never dropped.
+"""Delivery of what the coach owes owners through their channels: rate-limited, retried, never dropped.
 
-A channel adapter implements `Sender`. Each message of an outbox entry is marked delivered as
-soon as the channel accepts it, so a retry or a restart resumes after the last one delivered.
-Several processes may deliver at once (on PostgreSQL): before sending, a deliverer takes a
-lease on the owner's waiting entries, under the owner's lock; another deliverer skips them
-until the lease is given back or expires (a process killed mid-delivery), so each message goes
-out once. Limits are per channel (overall and per chat, sliding windows); a `RetryLater` from
-the channel (a 429) waits what the platform asks, other transient errors back off
-exponentially (`tenacity`); after the last attempt the entry stays in the outbox for the next
-round. An `Unreachable` owner (blocked the bot, left) is marked inactive and nudged no more.
+The outbox holds reminders claimed by the sweep and the replies to each event, which the engine
+keeps there in the same write as the answer. A channel adapter implements `Sender`. Each message
+of an entry is marked delivered as soon as the channel accepts it, so a retry or a restart
+resumes after the last one delivered. Several deliverers may run at once: before sending, one
+takes a lease on the owner's waiting entries, under the owner's lock; the others skip them until
+the lease is given back, expires, or its process is gone (`Store.alive`: a process killed
+mid-delivery leaves leases that count for nothing), so each message goes out once. Limits are
+per channel (overall and per chat, sliding windows); a `RetryLater` from the channel (a 429)
+waits what the platform asks, other transient errors back off exponentially (`tenacity`); after
+the last attempt the entry stays in the outbox for the next round. An `Unreachable` owner
+(blocked the bot, left) is marked inactive and nudged no more.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
 """How long a deliverer may hold an owner's waiting messages before another one takes over."""
 Entry = dict[str, Any]
+"""One outbox entry as stored: id, kind, claimed_at, replies, delivered, and maybe a lease."""
 
 
 class RetryLater(Exception):
