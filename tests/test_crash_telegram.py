@@ -91,9 +91,10 @@ def test_killing_the_telegram_bot_at_random_loses_no_update_and_handles_none_twi
             killing = False
             await writers
             last = fake.updates[-1]["update_id"]
-            await fake.wait_for(lambda: fake.confirmed > last, timeout=60)  # all fetched and confirmed
+            backlog = 60 + 0.1 * len(fake.updates)  # seconds: each update's two replies take 50 ms each
+            await fake.wait_for(lambda: fake.confirmed > last, timeout=backlog)  # all fetched, confirmed
             # Replies a killed process had not delivered go out from the outbox after the restart.
-            await fake.wait_for(lambda: all(len(fake.sent[u]) >= replies(u) for u in users), timeout=60)
+            await fake.wait_for(lambda: all(len(fake.sent[u]) >= replies(u) for u in users), timeout=backlog)
             await asyncio.sleep(0.5)
         finally:
             process.send_signal(signal.SIGINT)
