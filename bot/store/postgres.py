@@ -111,15 +111,21 @@ class PostgresStore(Store):
         self._life.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_PROCESS_LOCKS, self.process))
 
     def alive(self, process: str) -> bool:
-        """Whether the process is running: its lock is held (trying it does not keep it)."""
+        """Whether the process is running: someone holds its lock (read from `pg_locks`).
+
+        Reading rather than trying the lock: a probe holding it for an instant would make a
+        concurrent probe take a dead process for a live one.
+        """
         if process == self.process:
             return True
         with self.pool.connection() as conn:
-            row = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_PROCESS_LOCKS, process))
-            free = bool(row.fetchone()[0])  # type: ignore[index]
-            if free:
-                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_PROCESS_LOCKS, process))
-        return not free
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid = %s::oid AND objid = hashtext(%s)::oid AND objsubid = 2)",
+                (_PROCESS_LOCKS, process),
+            ).fetchone()
+        return bool(row and row[0])
 
     # --- locking --------------------------------------------------------------------------
 
