@@ -82,7 +82,7 @@ class Engine:
             upcoming = rules.next_check(record, self.flows, event.at)
             record.next_check_at = upcoming.astimezone(UTC).isoformat() if upcoming else None
             if keep_for is not None and replies:
-                kept = outbox.entry(
+                kept = outbox.new_entry(
                     outbox.reply_entry_id(event), "reply", record.updated_at, replies, keep_for
                 )
                 record.outbox.append(kept)

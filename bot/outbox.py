@@ -209,7 +209,9 @@ def mark_unreachable(store: Store, owner_id: str) -> None:
             store.put(record)
 
 
-def entry(entry_id: str, kind: str, at: str, replies: Iterable[Reply], holder: str | None = None) -> Entry:
+def new_entry(
+    entry_id: str, kind: str, at: str, replies: Iterable[Reply], holder: str | None = None
+) -> Entry:
     """An outbox entry: messages to deliver in order, and how many went out; leased to `holder`."""
     made: Entry = {
         "id": entry_id,
@@ -249,11 +251,10 @@ def mark_delivered(store: Store, owner_id: str, entry_id: str, delivered: int) -
     """Note that the first `delivered` messages of an entry went out; drop the entry once all did."""
     with store.lock(owner_id):
         record = store.get(owner_id)
-        if record is None or not any(e["id"] == entry_id for e in record.outbox):
+        found = _find(record, entry_id)
+        if record is None or found is None:
             return
-        for waiting in record.outbox:
-            if waiting["id"] == entry_id:
-                waiting["delivered"] = delivered
+        found["delivered"] = delivered
         record.outbox = [e for e in record.outbox if e["delivered"] < len(e["replies"])]
         store.put(record)
 
@@ -262,12 +263,16 @@ def give_back(store: Store, owner_id: str, entry_id: str, drop: bool = False) ->
     """End a lease on an entry: it waits for the next round, or with `drop` it is thrown away."""
     with store.lock(owner_id):
         record = store.get(owner_id)
-        if record is None or not any(e["id"] == entry_id for e in record.outbox):
+        found = _find(record, entry_id)
+        if record is None or found is None:
             return
         if drop:
-            record.outbox = [e for e in record.outbox if e["id"] != entry_id]
-        for waiting in record.outbox:
-            if waiting["id"] == entry_id:
-                waiting.pop("lease", None)
-                waiting.pop("lease_until", None)
+            record.outbox.remove(found)
+        found.pop("lease", None)
+        found.pop("lease_until", None)
         store.put(record)
+
+
+def _find(record: OwnerRecord | None, entry_id: str) -> Entry | None:
+    """The owner's outbox entry with this id, if it is still there."""
+    return next((e for e in record.outbox if e["id"] == entry_id), None) if record else None

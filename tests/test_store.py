@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.outbox import entry, held_elsewhere, new_holder
+from bot.outbox import held_elsewhere, new_entry, new_holder
 from bot.store.base import OwnerRecord, Store, StoreError
 from bot.store.memory import MemoryStore
 from bot.store.schema import SCHEMA_VERSION
@@ -162,11 +162,11 @@ def test_installations_survive_a_restart_of_the_tinydb_store(tmp_path: Path) -> 
 
 def test_a_lease_on_waiting_messages_counts_only_while_its_process_runs(store: Store) -> None:
     mine, neighbour = new_holder(store), new_holder(store)  # two deliverers of this process
-    leased = entry("e1", "reply", "2026-11-23T10:00:00+00:00", [], holder=neighbour)
+    leased = new_entry("e1", "reply", "2026-11-23T10:00:00+00:00", [], holder=neighbour)
     assert held_elsewhere(store, leased, mine)
     assert not held_elsewhere(store, leased, neighbour)
     assert not held_elsewhere(store, {**leased, "lease_until": 0}, mine), "an expired lease"
-    orphan = entry("e2", "reply", "2026-11-23T10:00:00+00:00", [], holder="a-killed-process/1")
+    orphan = new_entry("e2", "reply", "2026-11-23T10:00:00+00:00", [], holder="a-killed-process/1")
     assert not held_elsewhere(store, orphan, mine), "a lease left by a process that is gone"
 
 
@@ -175,7 +175,7 @@ def test_on_postgres_another_process_lease_holds_until_that_process_stops(postgr
 
     here, there = PostgresStore(postgres_url), PostgresStore(postgres_url)
     try:
-        leased = entry("e1", "reply", "2026-11-23T10:00:00+00:00", [], holder=new_holder(there))
+        leased = new_entry("e1", "reply", "2026-11-23T10:00:00+00:00", [], holder=new_holder(there))
         assert held_elsewhere(here, leased, new_holder(here))
         there.close()  # as when its process dies: its connection, and the lock, go
         deadline = time.monotonic() + 10  # the server lets go once it sees the connection closed

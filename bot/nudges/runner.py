@@ -76,8 +76,8 @@ class NudgeRunner:
             record.nudges.setdefault("sent", {})[due.kind] = due.period
             rules.note_sent(record, kind)
             record.nudges["unanswered"] = record.nudges.get("unanswered", 0) + 1
-            at = now.astimezone(UTC).isoformat()
-            record.outbox.append(outbox.entry(f"{record.owner_id}|{kind}|{due.period}", kind, at, replies))
+            entry_id, at = f"{record.owner_id}|{kind}|{due.period}", now.astimezone(UTC).isoformat()
+            record.outbox.append(outbox.new_entry(entry_id, kind, at, replies))
             found.append(Claimed(record.owner_id, kind, due.period, replies))
             if kind == rules.PAUSED:
                 break
