@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from bot import data_rights
 from bot.clock import Clock
+from bot.config import default_data_dir
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.nudges.runner import NudgeRunner
@@ -49,7 +51,7 @@ class TerminalChat:
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty() and stdout.isatty()
-        self.files = files or Path.cwd()
+        self.files = files or default_data_dir()
 
     def send(self, text: str) -> list[Reply]:
         """Hand one line to the engine and print what it answers."""
@@ -59,13 +61,14 @@ class TerminalChat:
             print(render(reply), end="\n\n", file=self.stdout, flush=True)
             if reply.attachment is not None:
                 self.save(reply.attachment.name, reply.attachment.content)
+        if self.engine.store.get(self.owner_id) is None:  # erased (`/delete`): their exports go too
+            data_rights.erase_exports(self.files, self.owner_id)
         self.show_nudges()
         return replies
 
     def save(self, name: str, content: str) -> None:
-        """Write a file the coach sends (the data export) next to where the chat runs."""
-        path = self.files / name
-        path.write_text(content, encoding="utf-8")
+        """Keep a file the coach sends (the data export) under the data folder, for this user only."""
+        path = data_rights.save_export(self.files, self.owner_id, name, content)
         t = self.engine.translators[self._language()]
         print(t.tr("terminal.saved", path=str(path)), end="\n\n", file=self.stdout, flush=True)
 
@@ -98,8 +101,8 @@ class TerminalChat:
         t = self.engine.translators[self._language()]
         if self.interactive:
             print(t.tr("terminal.hint"), end="\n\n", file=self.stdout)
-        self.send("/start")
         try:
+            self.send("/start")
             for line in self.lines():
                 self.send(line)
         except KeyboardInterrupt:
