@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
+import time
 from typing import Any
 
 from aiohttp import web
@@ -23,12 +23,14 @@ from bot.app import App
 from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender, bot_urls
 from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError, Settings, Unreachable
-from bot.nudges.loop import deliver_forever, stop_on_signals
-from bot.outage import reason
+from bot.nudges.loop import deliver_forever, stop_on_signals, until
+from bot.outage import Outage, reason
 from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
+QUIET_AFTER_OUTAGE = 600.0
+"""Seconds without a polling error after which an outage counts as over (a new one is logged)."""
 
 
 def refused() -> ConfigError:
@@ -94,6 +96,44 @@ async def serve_webhook(
                 await application.post_stop(application)
 
 
+async def serve_polling(application: Any, stop: asyncio.Event | None = None) -> None:
+    """Long-poll Telegram until SIGINT/SIGTERM (or `stop`), stopping cleanly even mid-start.
+
+    Not PTB's `run_polling`: a signal arriving while it starts leaves a half-made request
+    failing outside its loop. Polling errors are logged once per outage, not once per retry.
+    """
+    stop = stop or asyncio.Event()
+    stop_on_signals(stop)
+    outage = Outage("Telegram: polling for updates fails", ceiling=300)
+    last_error = 0.0
+
+    def on_error(error: Exception) -> None:
+        # PTB retries by itself and tells only of failures: quiet for long means it was back.
+        nonlocal last_error
+        if outage.down and time.monotonic() - last_error > QUIET_AFTER_OUTAGE:
+            outage.recovered()
+        last_error = time.monotonic()
+        outage.failed(error)
+
+    async with application:
+        started, _ = await until(stop, _start_polling(application, on_error))
+        if started:
+            await stop.wait()
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+
+
+async def _start_polling(application: Any, on_error: Any) -> None:
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, error_callback=on_error)
+    await application.start()
+
+
 def run_telegram(
     app: App, webhook_url: str | None, listen: str, port: int, health_port: int | None = None
 ) -> int:
@@ -145,10 +185,7 @@ def run_telegram(
                 )
             )
         else:
-            application.run_polling(
-                allowed_updates=Update.ALL_TYPES,
-                stop_signals=(signal.SIGINT, signal.SIGTERM),
-            )
+            asyncio.run(serve_polling(application))
     except InvalidToken:
         raise refused() from None
     except NetworkError as error:
