@@ -149,6 +149,9 @@ def parser() -> argparse.ArgumentParser:
     telegram.add_argument(
         "--health-port", type=_port, help="in long polling, serve GET /healthz on this port"
     )
+    telegram.add_argument(
+        "--sweep-interval", type=_interval, default=60.0, help="seconds between reminder sweeps (default 60)"
+    )
     slack = command(
         "slack",
         "run the Slack app (SLACK_BOT_TOKEN or OAuth, SLACK_SIGNING_SECRET; see manifest.yml)",
@@ -159,6 +162,9 @@ def parser() -> argparse.ArgumentParser:
     slack.add_argument("--listen", default="127.0.0.1", help="address the HTTP server listens on")
     slack.add_argument(
         "--port", type=_port, default=3000, help="port the HTTP server listens on (default 3000)"
+    )
+    slack.add_argument(
+        "--sweep-interval", type=_interval, default=60.0, help="seconds between reminder sweeps (default 60)"
     )
     command(
         "migrate",
@@ -256,11 +262,13 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "telegram":
             from bot.channels.telegram_process import run_telegram
 
-            return run_telegram(app, args.webhook_url, args.listen, args.port, args.health_port)
+            return run_telegram(
+                app, args.webhook_url, args.listen, args.port, args.health_port, args.sweep_interval
+            )
         if args.command == "slack":
             from bot.channels.slack_process import run_slack
 
-            return run_slack(app, args.listen, args.port)
+            return run_slack(app, args.listen, args.port, args.sweep_interval)
         if args.command in ("stats", "export", "delete"):
             return _operator(app, args)
         if args.command == "nudges":

@@ -24,7 +24,7 @@ from bot import health
 from bot.app import App
 from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, failure, web_client
 from bot.config import ConfigError, Settings, Unreachable
-from bot.nudges.loop import deliver_forever, stop_on_signals, until
+from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
 from bot.outage import reason
 
 log = logging.getLogger(__name__)
@@ -89,12 +89,15 @@ async def check_token(settings: Settings) -> None:
         )
 
 
-def web_app(app: App, channel: SlackChannel, bolt: AsyncApp) -> web.Application:
+def web_app(
+    app: App, channel: SlackChannel, bolt: AsyncApp, sweep_interval: float = INTERVAL
+) -> web.Application:
     """The aiohttp application: Bolt's routes, `/healthz` (checking the store), and the nudge loop."""
     served = bolt.web_app(path="/slack/events")
 
     async def nudges(_: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(deliver_forever(app, {CHANNEL: SlackSender(channel)}, {CHANNEL: LIMITS}))
+        senders = {CHANNEL: SlackSender(channel)}
+        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: LIMITS}, sweep_interval))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -105,7 +108,7 @@ def web_app(app: App, channel: SlackChannel, bolt: AsyncApp) -> web.Application:
     return served
 
 
-def run_slack(app: App, listen: str, port: int) -> int:
+def run_slack(app: App, listen: str, port: int, sweep_interval: float = INTERVAL) -> int:
     """Run until stopped: HTTP on `listen:port`, or Socket Mode when SLACK_APP_TOKEN is set."""
     settings = app.settings
     channel, bolt = build_slack(app)
@@ -116,7 +119,7 @@ def run_slack(app: App, listen: str, port: int) -> int:
             stop = asyncio.Event()
             stop_on_signals(stop)
             sender = {CHANNEL: SlackSender(channel)}
-            task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}))
+            task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}, sweep_interval))
             handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
             connected, _ = await until(stop, handler.connect_async())  # type: ignore[no-untyped-call]
             if connected:
@@ -135,7 +138,7 @@ def run_slack(app: App, listen: str, port: int) -> int:
     where = f"http://{listen}:{port}"
     try:
         web.run_app(
-            web_app(app, channel, bolt),
+            web_app(app, channel, bolt, sweep_interval),
             host=listen,
             port=port,
             print=lambda _: print(

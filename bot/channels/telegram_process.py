@@ -23,7 +23,7 @@ from bot.app import App
 from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender, bot_urls
 from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError, Settings, Unreachable
-from bot.nudges.loop import deliver_forever, stop_on_signals, until
+from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
 from bot.outage import Outage, reason
 from bot.outbox import Limits
 
@@ -135,7 +135,12 @@ async def _start_polling(application: Any, on_error: Any) -> None:
 
 
 def run_telegram(
-    app: App, webhook_url: str | None, listen: str, port: int, health_port: int | None = None
+    app: App,
+    webhook_url: str | None,
+    listen: str,
+    port: int,
+    health_port: int | None = None,
+    sweep_interval: float = INTERVAL,
 ) -> int:
     """Run until stopped: long polling, or a webhook checking Telegram's secret token."""
     settings = app.settings
@@ -149,7 +154,7 @@ def run_telegram(
 
     async def start_nudges(application: Any) -> None:
         senders = {CHANNEL: TelegramSender(application.bot)}
-        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}))
+        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}, sweep_interval))
         background.add(task)  # keep a reference: the loop holds tasks weakly
         if health_port is not None and not webhook_url:
             served.append(await health.serve(app.store, listen, health_port))
