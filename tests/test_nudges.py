@@ -281,7 +281,7 @@ def test_restart_in_the_middle_of_a_sweep_loses_nothing_and_doubles_nothing(
     NudgeRunner(second.engine).sweep(local(2026, 11, 30, 9, 5))
     for n in range(6):
         record = second.store.get(f"test:owner{n}")
-        assert sorted(e["kind"] for e in record.outbox) == ["cadence", "weekly"], n
+        assert sorted(e.kind for e in record.outbox) == ["cadence", "weekly"], n
     second.close()
 
 

@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.events import Reply
 from bot.flows import DONE
 from bot.outbox import Limits, Outbox, Unreachable
-from bot.store.base import OwnerRecord
+from bot.store.base import OutboxEntry, OwnerRecord
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
 from tests.fakes.outbox import waiting_for_next_round
 from tests.fakes.processes import free_port, wait_healthy
@@ -425,7 +425,7 @@ def test_an_uninstalled_workspace_gets_no_more_reminders_but_keeps_its_data(
 def test_reminders_reach_the_owner_dm_through_the_outbox(slack_app: App) -> None:
     owner = "slack:T111:U15"
     record = OwnerRecord(owner, "slack", "fr", DONE)
-    record.outbox = [{"id": "weekly:2026-W48", "replies": [Reply("Votre rappel").to_dict()], "delivered": 0}]
+    record.outbox = [OutboxEntry("weekly:2026-W48", "weekly", replies=[Reply("Votre rappel")])]
     slack_app.store.put(record)
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
