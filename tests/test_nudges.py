@@ -115,7 +115,7 @@ def test_one_tap_check_in_answers_are_recorded(app: App, clock: FixedClock) -> N
     chat.tap("checkin:waiting:few", step="@checkin")
     record = chat.record()
     assert len(record.posts) == 1
-    assert record.waiting["count"] == 1
+    assert record.waiting.count == 1
 
 
 def test_progress_after_the_plan_shows_the_week_against_the_plan(app: App, clock: FixedClock) -> None:

@@ -207,7 +207,7 @@ def test_pending_with_a_number_is_kept(slack_app: App) -> None:
         await member.command("start")
         await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8") is not None)
         await member.command("pending 3")
-        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8").waiting.get("count") == 3)
+        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8").waiting.count == 3)
 
     run(slack_app, scenario)
 
@@ -689,7 +689,7 @@ def test_forged_buttons_unknown_events_and_huge_texts_break_nothing(slack_app: A
 
     fake = run(slack_app, scenario)
     record = slack_app.store.get(owner)
-    assert "plan_hours" not in record.answers and record.waiting.get("count", 0) == 0
+    assert "plan_hours" not in record.answers and record.waiting.count == 0
     assert record.answers["business_name"] == "<!here> <https://evil.example|cliquez> & Cie"
     for message in fake.sent("chat.postMessage"):
         assert "<!here>" not in message["text"] and "Traceback" not in message["text"]
