@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.events import Reply
-from bot.store.base import OwnerRecord
+from bot.store.base import OutboxEntry, OwnerRecord
 from bot.store.postgres import PostgresStore, migrate
 from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.processes import Background, free_port, start_coach, wait_for_line
@@ -37,7 +37,7 @@ def waiting(url: str, owner: str, channel: str, text: str) -> None:
     try:
         due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
         record = OwnerRecord(owner, channel, "fr", "done", next_check_at=due)
-        record.outbox = [{"id": f"{owner}|{text}", "replies": [Reply(text).to_dict()], "delivered": 0}]
+        record.outbox = [OutboxEntry(f"{owner}|{text}", "weekly", replies=[Reply(text)])]
         store.put(record)
     finally:
         store.close()
