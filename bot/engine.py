@@ -284,7 +284,7 @@ class _Turn:
         return [Reply(self.t.tr(key, count=self.t.number(count))), *self.ask_current()]
 
     def cmd_replied(self, args: str) -> list[Reply]:
-        waiting = int(self.record.waiting.get("count", 0))
+        waiting = self.record.waiting.count
         answered = self.t.parse_number(args) if args.strip() else waiting
         if answered is None or not float(answered).is_integer() or answered < 0:
             return [Reply(self.t.tr("track.usage_replied")), *self.ask_current()]
@@ -318,7 +318,7 @@ class _Turn:
                 tracking.log_post(self.record, self.now, None, False)
         elif question == "waiting" and answer in tracking.WAITING_BUCKETS:
             low, high = tracking.WAITING_BUCKETS[answer]
-            current = int(self.record.waiting.get("count", 0))
+            current = self.record.waiting.count
             tracking.set_waiting(self.record, min(max(current, low), high), self.now)
         elif question == "replied" and answer == "all":
             tracking.set_waiting(self.record, 0, self.now)
