@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bot.feeds.fetch import BLOCKED, TIMEOUT, UNREACHABLE, Fetcher, FetchError
+from bot.feeds.links import canonical_post
 from bot.feeds.parse import Feed, NotAFeed, parse_feed
 
 NO_FEED, BROKEN = "no_feed", "broken"
@@ -61,8 +62,22 @@ def _bare_host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def network_of(feed_url: str) -> str:
-    """The network a feed's posts count for, from its address (a website or blog otherwise)."""
+def network_of(feed_url: str, feed: Feed | None = None) -> str:
+    """The network a feed's posts count for: from its address, else from where its posts live.
+
+    A feed served elsewhere than its network (a mirror, a bridge) still links to its posts, so
+    when the address says nothing, the latest entry's link decides; a website or blog otherwise.
+    """
+    by_address = _network_of_address(feed_url)
+    latest = feed.latest if feed is not None else None
+    if by_address == "blog" and latest is not None and latest.link:
+        recognised = canonical_post(latest.link)
+        if recognised is not None:
+            return recognised[0]
+    return by_address
+
+
+def _network_of_address(feed_url: str) -> str:
     host, path = _bare_host(feed_url), urlsplit(feed_url).path
     if host in ("youtube.com", "m.youtube.com"):
         return "youtube"
@@ -161,7 +176,7 @@ async def find_feed(fetcher: Fetcher, typed: str) -> Found:
             elif broken is None:
                 broken = exc
             continue
-        return Found(fetched.url, network_of(fetched.url), feed, fetched.etag, fetched.last_modified)
+        return Found(fetched.url, network_of(fetched.url, feed), feed, fetched.etag, fetched.last_modified)
     if site_error is not None:
         raise NoFeed(site_error.reason, str(site_error))
     if broken is not None:

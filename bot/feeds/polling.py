@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TextIO
 
 from bot import outbox
@@ -99,16 +100,13 @@ class Poller:
                 due = await asyncio.to_thread(self._due, owners[start : start + self.batch], now)
                 if not due:
                     continue
-                outcomes = await asyncio.gather(*(self._fetch(fetcher, owner, url, feed) for owner, url, feed in due))
+                outcomes = await asyncio.gather(*(self._fetch(fetcher, *item) for item in due))
                 by_owner: dict[str, list[Outcome]] = defaultdict(list)
                 for outcome in outcomes:
                     by_owner[outcome.owner_id].append(outcome)
                 report.owners += len(by_owner)
-                await asyncio.to_thread(
-                    self.store.update_many,
-                    list(by_owner),
-                    lambda record: self._apply(record, by_owner[record.owner_id], now, report),
-                )
+                apply = partial(self._apply, outcomes=by_owner, now=now, report=report)
+                await asyncio.to_thread(self.store.update_many, list(by_owner), apply)
         return report
 
     def _due(self, owner_ids: list[str], now: datetime) -> list[tuple[str, str, FeedState]]:
@@ -139,10 +137,12 @@ class Poller:
             return Outcome(owner_id, url, error="broken")
         return Outcome(owner_id, url, fetched, feed)
 
-    def _apply(self, record: OwnerRecord, outcomes: list[Outcome], now: datetime, report: Report) -> bool:
+    def _apply(
+        self, record: OwnerRecord, outcomes: dict[str, list[Outcome]], now: datetime, report: Report
+    ) -> bool:
         """Note each outcome in the owner's record; tell whether it changed (it always does)."""
         found_posts = 0
-        for outcome in outcomes:
+        for outcome in outcomes[record.owner_id]:
             state = next((f for f in record.feeds if f.url == outcome.url), None)
             if state is None:
                 continue  # removed while it was being fetched
@@ -203,7 +203,8 @@ class Poller:
         reason = error_text(state.last_error or "unreachable", state.url, self.policy, t)
         text = t.tr("feeds.failing", title=state.title, reason=reason, n=t.number(number))
         entry_id = f"{record.owner_id}|feeds|{state.url}|{state.failing_since}"
-        record.outbox.append(outbox.new_entry(entry_id, "feeds", now.astimezone(UTC).isoformat(), [Reply(text)]))
+        at = now.astimezone(UTC).isoformat()
+        record.outbox.append(outbox.new_entry(entry_id, "feeds", at, [Reply(text)]))
         return 1
 
 

@@ -32,7 +32,7 @@ def after_success(url: str, now: datetime) -> datetime:
 
 def after_failure(url: str, now: datetime, failures: int, retry_after: float | None = None) -> datetime:
     """When to fetch a feed again after `failures` failures in a row (the first is 1)."""
-    wait = min(MIN_INTERVAL * 2 ** min(max(0, failures - 1), 16), MAX_BACKOFF)
+    wait = min(MIN_INTERVAL * (1 << min(max(0, failures - 1), 16)), MAX_BACKOFF)
     if retry_after is not None:
         wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
     return now + wait + spread(url)

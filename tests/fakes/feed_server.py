@@ -33,6 +33,23 @@ def sample(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def wordpress_with(*posts: tuple[str, str, datetime]) -> bytes:
+    """The WordPress sample with new posts (title, address, publication time) on top, newest first."""
+    items = "".join(
+        f"""<item>
+		<title>{title}</title>
+		<link>{link}</link>
+		<dc:creator><![CDATA[Ana Dupain]]></dc:creator>
+		<pubDate>{format_datetime(at.astimezone(UTC), usegmt=True)}</pubDate>
+		<guid isPermaLink="false">{link}?p=1</guid>
+		<description><![CDATA[{title}]]></description>
+	</item>
+	"""
+        for title, link, at in posts
+    )
+    return sample("wordpress.xml").replace(b"<item>", items.encode() + b"<item>", 1)
+
+
 @dataclass
 class Page:
     body: bytes
