@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from bot.answers import sanitise_text
 from bot.feeds import schedule
 from bot.feeds.discover import Found, NoFeed, find_within
 from bot.feeds.fetch import Fetcher, FetchPolicy
@@ -136,7 +137,7 @@ class FeedCommands:
         """Find the feed behind `address` and follow it."""
         if len(record.feeds) >= MAX_FEEDS:
             return t.tr("feeds.too_many", count=t.number(MAX_FEEDS))
-        shown = address[:200]
+        shown = sanitise_text(address)[:200]
         try:
             found = self.find(address)
         except NoFeed as exc:
