@@ -408,3 +408,28 @@ def test_the_round_runs_from_the_command_line_for_cron(
         assert [p.link for p in store.get("test:ana").posts] == [f"{BLOG}/pain-de-noel/"]
     finally:
         store.close()
+
+
+def test_a_post_link_forwarded_on_telegram_is_logged(settings: Settings, clock: FixedClock) -> None:
+    from tests.test_telegram import journey, run
+
+    tg_app = build_app(settings, clock=clock)
+    owner = "telegram:77"
+
+    async def scenario(fake) -> None:
+        await journey(tg_app, fake, 77, LOCAL_BAKERY, "fr", typed=False)
+        update = fake.text_update(77, "Mon dernier reel https://www.instagram.com/reel/DBx3kLmN4pQ/?igsh=abc")
+        update["message"]["forward_origin"] = {"type": "hidden_user", "sender_user_name": "Ana", "date": 0}
+        await fake._push(update)
+        await fake.wait_for(lambda: any("Instagram de plus" in m.get("text", "") for m in fake.sent[77]))
+
+    try:
+        run(tg_app, scenario)
+        (post,) = tg_app.store.get(owner).posts
+        assert (post.network, post.origin, post.link) == (
+            "instagram",
+            "link",
+            "https://www.instagram.com/p/DBx3kLmN4pQ/",
+        )
+    finally:
+        tg_app.close()
