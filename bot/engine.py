@@ -22,7 +22,7 @@ from bot.answers import Invalid, match_choice, parse_answer, sanitise_text
 from bot.conditions import holds
 from bot.events import COMMANDS, Attachment, Choice, InboundEvent, Reply
 from bot.feeds import pasted
-from bot.feeds.command import FeedCommands
+from bot.feeds.command import FeedCommands, counted_already
 from bot.flows import DONE, Flows, Step
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine, next_state
@@ -272,10 +272,12 @@ class _Turn:
         if parsed is None:
             return [Reply(self.t.tr("track.usage_posted")), *self.ask_current()]
         network, promo = parsed
-        tracking.log_post(self.record, self.now, network, promo)
+        matched = tracking.log_post(self.record, self.now, network, promo)
         details = [tracking.network_label(self.flows, network, self.t)] if network else []
         details += [self.t.tr("track.promo")] if promo else []
         text = self.t.tr("track.posted", details=f" ({', '.join(details)})" if details else "")
+        if matched is not None:  # a feed or a link had counted it already (bot.feeds.counting)
+            text = counted_already(matched, self.flows, self.t)
         return [
             Reply(text + "\n\n" + tracking.week_view(self.record, self.flows, self.t, self.now)),
             *self.ask_current(),

@@ -296,6 +296,7 @@ def test_a_posted_and_the_feed_entry_for_the_same_post_count_once(
     clock.set(local(25, 10, 30).astimezone(UTC))
     ana.say("/posted")
     assert len(ana.record().posts) == 2
+    assert "déjà comptée : je l'avais trouvée dans votre flux (site ou blog)" in ana.text
 
     # Two posts in a day, each typed and each in the feed: two posts.
     clock.set(local(26, 8, 0).astimezone(UTC))
@@ -323,6 +324,7 @@ def test_a_pasted_link_to_a_post_is_logged_once(local_app: App, clock: FixedCloc
     ana.say("https://instagram.com/reel/DBx3kLmN4pQ")
     assert "déjà compté" in ana.text and "24 novembre 2026" in ana.text
     ana.say("/posted instagram")  # the same post, typed as well
+    assert "déjà comptée, grâce au lien" in ana.text
     (post,) = ana.record().posts
     assert (post.network, post.origin, post.link) == (
         "instagram",

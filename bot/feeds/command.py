@@ -19,7 +19,7 @@ from bot.feeds.state import FeedState
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.prefs import Prefs
-from bot.store.base import OwnerRecord
+from bot.store.base import OwnerRecord, Post
 
 MAX_FEEDS = 10
 BUDGET = 25.0
@@ -49,6 +49,8 @@ KEYS = (
     "feeds.list.line",
     "feeds.list.none",
     "feeds.list.title",
+    "feeds.matched.feed",
+    "feeds.matched.link",
     "feeds.network.blog",
     "feeds.network.bluesky",
     "feeds.network.mastodon",
@@ -72,6 +74,12 @@ def network_name(flows: Flows, network: str | None, t: Translator) -> str:
     if choice is not None:
         return t.tr(choice.label)
     return t.tr("feeds.network." + network) if network in EXTRA_NETWORKS else network
+
+
+def counted_already(post: Post, flows: Flows, t: Translator) -> str:
+    """The answer to a `/posted` for a post a feed or a link had counted already."""
+    key = "feeds.matched.feed" if post.origin == "feed" else "feeds.matched.link"
+    return t.tr(key, network=network_name(flows, post.network, t))
 
 
 def local_date(record: OwnerRecord, moment: datetime, t: Translator) -> str:
