@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Iterator
@@ -435,3 +436,29 @@ def test_a_post_link_forwarded_on_telegram_is_logged(settings: Settings, clock: 
         )
     finally:
         tg_app.close()
+
+
+def test_the_process_that_sends_reminders_polls_the_feeds(
+    local_app: App, clock: FixedClock, web: FeedServer
+) -> None:
+    from bot.nudges.loop import deliver_forever
+
+    ana = finished(local_app, clock)
+    blog(web)
+    ana.say("/feeds " + web.url("/feed/"))
+    blog(web, ("Pain de Noël", f"{BLOG}/pain-de-noel/", local(23, 11, 20)))
+    clock.set(local(23, 11, 45).astimezone(UTC))
+
+    async def main() -> None:
+        task = asyncio.create_task(deliver_forever(local_app, {}, {}, interval=0.05))
+        try:
+            async with asyncio.timeout(20):
+                while not ana.record().posts:
+                    await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    asyncio.run(main())
+    assert [p.link for p in ana.record().posts] == [f"{BLOG}/pain-de-noel/"]
