@@ -9,6 +9,8 @@ from bot.catalog import template_keys
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
+from bot.feeds.command import FeedCommands
+from bot.feeds.fetch import FetchPolicy
 from bot.flows import FlowError
 from bot.i18n import LANGUAGES, Translator
 from bot.store.base import Store, StoreError
@@ -48,7 +50,8 @@ def build_app(
             if not translator.has(key):
                 raise FlowError(f"{where}: text key {key!r} has no {language} text in locales/")
     store = store if store is not None else open_store(settings, readonly, shared)
-    return App(settings, Engine(journey, store, settings.locales_dir), store, clock or SystemClock())
+    feeds = FeedCommands(FetchPolicy(allow_private=settings.feeds_allow_private))
+    return App(settings, Engine(journey, store, settings.locales_dir, feeds), store, clock or SystemClock())
 
 
 def open_store(settings: Settings, readonly: bool = False, shared: bool = False) -> Store:

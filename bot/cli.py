@@ -134,6 +134,14 @@ def parser() -> argparse.ArgumentParser:
         "--interval", type=_interval, default=60.0, help="seconds between sweeps, 1 to 86400 (default 60)"
     )
     nudges.add_argument("--health-port", type=_port, help="serve GET /healthz on this port (127.0.0.1)")
+    feeds = command(
+        "feeds",
+        "fetch the owners' feeds and count their new posts",
+        "Fetch the feeds owners linked (/feed) and count their new posts, until SIGTERM or Ctrl-C, "
+        "or one round with --once.",
+        "  COACH_FEEDS_ALLOW_PRIVATE  1 to let feeds on private addresses be fetched (tests, intranets)",
+    )
+    feeds.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
     telegram = command(
         "telegram",
         "run the Telegram bot (TELEGRAM_BOT_TOKEN)",
@@ -284,6 +292,10 @@ def _run(args: argparse.Namespace) -> int:
                 senders=open_senders,
                 health_port=args.health_port,
             )
+        if args.command == "feeds":
+            from bot.feeds.polling import run_feeds
+
+            return run_feeds(app, once=args.once)
         from bot.channels.terminal import TerminalChat
 
         return TerminalChat(app.engine, app.clock, args.user, args.lang, files=settings.data_dir).run()

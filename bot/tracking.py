@@ -5,24 +5,22 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.answers import match_choice
+from bot.feeds import counting
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import targets
 from bot.store.base import OwnerRecord, Post, Waiting
 
-MAX_POSTS = 500
-"""Posts kept per owner: enough for a year of streaks at the highest cadence."""
 MAX_WAITING = 9999
 PROMO_WORDS = {"promo", "promotion", "promotional", "promotionnel", "promotionnelle", "pub", "ad", "advert"}
 WAITING_BUCKETS = {"none": (0, 0), "few": (1, 5), "many": (6, MAX_WAITING)}
 """The one-tap answers to "comments waiting?": the count they stand for, at least and at most."""
 
 
-def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> None:
-    """Note one published post."""
-    record.posts.append(Post(at.isoformat(), network, promo))
-    del record.posts[:-MAX_POSTS]
+def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> Post | None:
+    """Note one published post, unless a feed or a link counted it already (returned then)."""
+    return counting.add_typed(record, at, network, promo)
 
 
 def set_waiting(record: OwnerRecord, count: int, at: datetime) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 from bot import health
 from bot.app import App
 from bot.config import Unreachable
+from bot.feeds import polling as feeds_polling
 from bot.nudges.runner import Claimed, NudgeRunner
 from bot.outage import Outage, reason
 from bot.outbox import Limits, Outbox, Sender
@@ -71,14 +72,16 @@ async def deliver_forever(
     runner = NudgeRunner(app.engine)
     outbox = Outbox(app.store, senders, limits)
     outage = Outage("reminders: a round failed", ceiling=interval)
-    while True:
-        try:
-            await sweep_and_deliver(app, runner, outbox, app.clock.now())
-        except Exception as error:  # the database restarting, a platform down: try again later
-            await asyncio.sleep(outage.failed(error))
-            continue
-        outage.recovered()
-        await asyncio.sleep(interval)
+    # On TinyDB this process owns the data: it polls the owners' feeds too (PostgreSQL: `coach nudges`).
+    async with contextlib.nullcontext() if app.settings.database_url else feeds_polling.background(app):
+        while True:
+            try:
+                await sweep_and_deliver(app, runner, outbox, app.clock.now())
+            except Exception as error:  # the database restarting, a platform down: try again later
+                await asyncio.sleep(outage.failed(error))
+                continue
+            outage.recovered()
+            await asyncio.sleep(interval)
 
 
 async def until(stop: asyncio.Event, work: Awaitable[T]) -> tuple[bool, T | None]:
@@ -139,6 +142,8 @@ def run_nudges(
             if not once:
                 where = f"; health on http://127.0.0.1:{health_port}{health.PATH}" if health_port else ""
                 print(f"coach nudges: sweeping every {interval:g} s{where}", file=sys.stderr, flush=True)
+            if not (once or dry_run):
+                await stack.enter_async_context(feeds_polling.background(app))
             outbox, opened = Outbox(app.store, {}, {}), -1
             outage = Outage("reminders: a round failed", ceiling=interval)
             while not halt.is_set():

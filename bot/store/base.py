@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.events import Reply
+from bot.feeds.state import FeedState
 from bot.store.schema import SCHEMA_VERSION, migrate
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,25 @@ class ReminderState:
 
 @dataclass
 class Post:
-    """One post the owner logged: when (ISO time), on which network if said, and if it was promotion."""
+    """One post the owner logged: when (ISO time), on which network if said, and if it was promotion.
+
+    A post detected by itself has its `link` and its `origin` (`feed` or `link`; None for a typed
+    `/posted`); `confirmed` tells that the owner also typed `/posted` for it (`bot.feeds.counting`).
+    """
 
     at: str
     network: str | None = None
     promo: bool = False
+    link: str | None = None
+    origin: str | None = None
+    confirmed: bool = False
+
+    def to_doc(self) -> dict[str, Any]:
+        """The post as stored; a typed post keeps only its first three keys."""
+        doc: dict[str, Any] = {"at": self.at, "network": self.network, "promo": self.promo}
+        if self.origin is not None:
+            doc.update(link=self.link, origin=self.origin, confirmed=self.confirmed)
+        return doc
 
     @property
     def moment(self) -> datetime:
@@ -208,7 +223,8 @@ class OwnerRecord:
 
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
     owed); `prefs` their reminder settings; `nudges` what the reminders did; `outbox` the
-    messages owed to them and not yet delivered; `next_check_at` when the nudge runner should
+    messages owed to them and not yet delivered; `feeds` the public feeds followed for their posts
+    (`bot.feeds`); `next_check_at` when the nudge runner should
     look at this owner again. The stored document keeps these names as its keys.
     """
 
@@ -227,6 +243,7 @@ class OwnerRecord:
     prefs: Settings = field(default_factory=Settings)
     nudges: ReminderState = field(default_factory=ReminderState)
     outbox: list[OutboxEntry] = field(default_factory=list)
+    feeds: list[FeedState] = field(default_factory=list)
     active: bool = True
     next_check_at: str | None = None
     created_at: str = ""
@@ -235,11 +252,14 @@ class OwnerRecord:
     def to_doc(self) -> dict[str, Any]:
         """The record as a JSON-ready document, with its schema version."""
         doc: dict[str, Any] = {"v": SCHEMA_VERSION, **vars(self)}
-        doc["posts"] = [vars(p).copy() for p in self.posts]
+        doc["posts"] = [p.to_doc() for p in self.posts]
         doc["waiting"] = self.waiting.to_doc()
         doc["prefs"] = self.prefs.to_doc()
         doc["nudges"] = self.nudges.to_doc()
         doc["outbox"] = [e.to_doc() for e in self.outbox]
+        doc["feeds"] = [f.to_doc() for f in self.feeds]
+        if not self.feeds:
+            del doc["feeds"]  # an owner without feeds is stored as before feeds existed
         return doc
 
     @classmethod
@@ -254,6 +274,7 @@ class OwnerRecord:
             doc["prefs"] = Settings.from_doc(doc.get("prefs") or {}, owner)
             doc["nudges"] = ReminderState.from_doc(doc.get("nudges") or {}, owner)
             doc["outbox"] = [OutboxEntry.from_doc(e, owner) for e in doc.get("outbox") or []]
+            doc["feeds"] = [FeedState.from_doc(f) for f in doc.get("feeds") or []]
             record = cls(**doc)
         except (TypeError, KeyError, ValueError) as exc:
             raise StoreError(f"record of {doc.get('owner_id')!r} has unexpected fields: {exc}") from exc
