@@ -137,9 +137,9 @@ def parser() -> argparse.ArgumentParser:
     feeds = command(
         "feeds",
         "fetch the owners' feeds and count their new posts",
-        "Fetch the feeds owners linked (/feed) and count their new posts, until SIGTERM or Ctrl-C, "
+        "Fetch the feeds owners follow (/feeds) and count their new posts, until SIGTERM or Ctrl-C, "
         "or one round with --once.",
-        "  COACH_FEEDS_ALLOW_PRIVATE  1 to let feeds on private addresses be fetched (tests, intranets)",
+        "  COACH_FEEDS_ALLOW_PRIVATE  1 to let feeds on private addresses be fetched (tests only: unsafe)",
     )
     feeds.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
     telegram = command(
