@@ -28,7 +28,7 @@ class OwnerRecord:
     """Everything kept about one owner: where they are, what they answered, how they are doing.
 
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
-    owed); `prefs` their reminder settings; `nudges` what was sent per kind and period;
+    owed), `reply_waits` the waits for a reply that ended (since, until); `prefs` their reminder settings; `nudges` what was sent per kind and period;
     `outbox` the messages claimed but not yet delivered; `next_check_at` when the nudge runner
     should look at this owner again.
     """
@@ -45,6 +45,7 @@ class OwnerRecord:
     completed_at: str | None = None
     posts: list[dict[str, Any]] = field(default_factory=list)
     waiting: dict[str, Any] = field(default_factory=dict)
+    reply_waits: list[dict[str, str]] = field(default_factory=list)
     prefs: dict[str, Any] = field(default_factory=dict)
     nudges: dict[str, Any] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)

@@ -1,0 +1,237 @@
+"""The chart of the weeks: posts against the cadence, self-promotion against its ceiling, replies.
+
+One PNG, 1080 × 1350 pixels (a phone's portrait 4:5), three panels sharing the weeks: stacked
+bars of posts (promotional ones orange and hatched) under the plan's cadence, the share of
+self-promotion under its ceiling (weeks over it are triangles, not only another colour), and a
+row of marks for replies within the target (● on time, ✖ late, – nothing logged). Dates and
+numbers are the owner's (Babel). `caption` says the same figures in words.
+
+Drawing is the costly part of a weekly push, so each thread keeps one figure per language and
+number of weeks and only changes its data from one owner to the next (a new figure costs about
+a third more); the PNG is reduced to a 64-colour palette, a quarter of the bytes for the same look.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from babel.dates import format_date
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from PIL import Image
+
+from bot.i18n import Translator
+from bot.pictures import look
+from bot.pictures.weeks import LATE, NONE, ON_TIME, WeekSeries
+
+WIDTH, HEIGHT, DPI = 1080, 1350, 100
+COLOURS = 64
+REPLY_MARKS = {ON_TIME: ("o", look.GREEN, 26), LATE: ("X", look.VERMILLION, 30), NONE: ("_", look.GREY, 30)}
+"""Marker, colour and size of each way a week's replies went: told apart by shape first."""
+
+
+def _day(t: Translator, day: Any) -> str:
+    return format_date(day, format="d MMM", locale=t.locale)
+
+
+def week_labels(series: WeekSeries, t: Translator) -> list[str]:
+    """Each week's label, on two lines: the day and month of its Monday, or "this week" while it runs."""
+    return [
+        (_day(t, w.start) if w.complete else t.tr("chart.this_week")).replace(" ", "\n", 1) for w in series.weeks
+    ]
+
+
+@dataclass(frozen=True)
+class Plotted:
+    """What a chart shows, read back from its drawing: lets a test hold it against the owner's data."""
+
+    other_posts: tuple[float, ...]
+    promo_posts: tuple[float, ...]
+    cadence: float | None
+    promo_shares: tuple[tuple[float, float], ...]
+    ceiling: float
+    replies: tuple[tuple[float, str], ...]
+    labels: tuple[str, ...]
+
+
+class _Painter:
+    """One figure for a number of weeks in one language, redrawn with each owner's figures."""
+
+    def __init__(self, weeks: int, t: Translator) -> None:
+        self.t = t
+        self.weeks = weeks
+        figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor=look.PAPER)
+        self.canvas = FigureCanvasAgg(figure)
+        self.figure = figure
+        grid = figure.add_gridspec(3, 1, height_ratios=(5, 3, 1.1), hspace=0.6)
+        figure.subplots_adjust(left=0.11, right=0.96, top=0.775, bottom=0.115)
+        self.posts, self.promo, self.replies = (figure.add_subplot(grid[n]) for n in range(3))
+        self.title = figure.text(0.04, 0.965, "", fontsize=38, fontweight="bold", va="top")
+        self.subtitle = figure.text(0.04, 0.91, "", fontsize=25, color=look.GREY, va="top")
+        figure.text(0.04, 0.015, t.tr("chart.replies.key"), fontsize=21, color=look.GREY, va="bottom")
+        x = range(weeks)
+        for axes in (self.posts, self.promo, self.replies):
+            axes.set_xlim(-0.6, weeks - 0.4)
+            axes.set_xticks(x if axes is self.replies else [])
+            axes.grid(axis="y", color=look.LIGHT, linewidth=1)
+            axes.set_axisbelow(True)
+        self.replies.tick_params(axis="x", length=0, pad=10)
+        # Posts: stacked bars, their counts on top, the cadence as a dashed line.
+        zeros = [0] * weeks
+        self.other = self.posts.bar(x, zeros, width=0.66, color=look.BLUE, label=t.tr("chart.posts.other"))
+        self.promoted = self.posts.bar(
+            x, zeros, width=0.66, color=look.ORANGE, hatch="//", edgecolor=look.PAPER, linewidth=0,
+            label=t.tr("chart.posts.promo"),
+        )
+        self.counts = [self.posts.text(n, 0, "", ha="center", va="bottom", fontsize=24, fontweight="bold")
+                       for n in x]
+        self.cadence = self.posts.axhline(1, color=look.INK, linestyle=(0, (6, 4)), linewidth=2.5, label=" ")
+        self.legend = self.posts.legend(
+            handles=[self.cadence, self.other, self.promoted], loc="lower left", bbox_to_anchor=(-0.01, 1.0),
+            ncols=3, handlelength=1.4, columnspacing=1.0, handletextpad=0.5, borderaxespad=0.2,
+        )
+        self.posts.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        self.posts.yaxis.set_major_formatter(FuncFormatter(lambda value, _: t.number(value)))
+        self.posts.set_title(t.tr("chart.posts"), pad=62)
+        # Self-promotion: the share per week (circles within the ceiling, triangles over it).
+        self.ceiling = self.promo.axhline(10, color=look.INK, linestyle=(0, (6, 4)), linewidth=2.5)
+        self.ceiling_label = self.promo.text(weeks - 0.45, 0, "", ha="right", va="bottom", fontsize=21)
+        (self.share_line,) = self.promo.plot([], [], color=look.SKY, linewidth=3, zorder=2)
+        (self.within,) = self.promo.plot([], [], "o", markersize=15, color=look.BLUE, zorder=3)
+        (self.over,) = self.promo.plot([], [], "^", markersize=19, color=look.VERMILLION, zorder=3)
+        (self.no_posts,) = self.promo.plot([], [], "_", markersize=24, markeredgewidth=3, color=look.GREY)
+        self.promo.yaxis.set_major_locator(MaxNLocator(nbins=3))
+        self.promo.yaxis.set_major_formatter(FuncFormatter(lambda value, _: t.percent(value)))
+        self.promo.set_title(t.tr("chart.promo"), pad=16)
+        # Replies: one mark per week.
+        self.marks = {
+            status: self.replies.plot([], [], marker, markersize=size, markeredgewidth=4, color=colour)[0]
+            for status, (marker, colour, size) in REPLY_MARKS.items()
+        }
+        self.replies.set_ylim(0, 1)
+        self.replies.set_yticks([])
+        self.replies.grid(False)
+        self.replies.spines["left"].set_visible(False)
+
+    def paint(self, series: WeekSeries) -> None:
+        """Put one owner's figures on the figure."""
+        t, weeks = self.t, series.weeks
+        self.title.set_text(series.business)
+        self.subtitle.set_text(t.tr("chart.subtitle", date=_day(t, weeks[0].start)))
+        other = [w.posts - w.promo for w in weeks]
+        top = max([w.posts for w in weeks] + [series.cadence or 0, 1])
+        for n, week in enumerate(weeks):
+            fade = 1.0 if week.complete else 0.55
+            for bar, height, bottom in ((self.other[n], other[n], 0), (self.promoted[n], week.promo, other[n])):
+                bar.set_height(height)
+                bar.set_y(bottom)
+                bar.set_alpha(fade)
+            self.counts[n].set_text(t.number(week.posts))
+            self.counts[n].set_y(week.posts + top * 0.03)
+        self.cadence.set_visible(series.cadence is not None)
+        self.cadence.set_ydata([series.cadence or 0] * 2)
+        self.legend.get_texts()[0].set_text(t.tr("chart.cadence", cadence=t.number(series.cadence or 0)))
+        self.posts.set_ylim(0, top * 1.28)
+        shares = [(n, w.promo_share) for n, w in enumerate(weeks)]
+        shown = [(n, s) for n, s in shares if s is not None]
+        ceiling = series.promo_ceiling
+        highest = max([s for _, s in shown] + [ceiling, 10])
+        self.ceiling.set_ydata([ceiling] * 2)
+        self.ceiling_label.set_text(t.tr("chart.ceiling", ceiling=t.percent(ceiling)))
+        self.ceiling_label.set_y(ceiling + highest * 0.05)
+        self.share_line.set_data([n for n, _ in shown], [s for _, s in shown])
+        self.within.set_data([n for n, s in shown if s <= ceiling], [s for _, s in shown if s <= ceiling])
+        self.over.set_data([n for n, s in shown if s > ceiling], [s for _, s in shown if s > ceiling])
+        empty = [n for n, s in shares if s is None]
+        self.no_posts.set_data(empty, [0] * len(empty))
+        self.promo.set_ylim(-highest * 0.1, highest * 1.3)
+        for status, line in self.marks.items():
+            picked = [n for n, w in enumerate(weeks) if w.replies == status]
+            line.set_data(picked, [0.5] * len(picked))
+        target = series.reply_target or t.number(series.reply_target_hours or 0) + " h"
+        self.replies.set_title(t.tr("chart.replies", target=target), pad=14)
+        self.replies.set_xticks(range(len(weeks)), week_labels(series, t))
+
+    def png(self) -> bytes:
+        """The figure as a palette PNG."""
+        self.canvas.draw()
+        image = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.convert("RGB").quantize(COLOURS, method=Image.Quantize.FASTOCTREE).save(buffer, format="png")
+        return buffer.getvalue()
+
+    def plotted(self) -> Plotted:
+        """What is on the figure now."""
+        shares = sorted(
+            (float(x), float(y)) for line in (self.within, self.over) for x, y in zip(*line.get_data(), strict=True)
+        )
+        replies = sorted(
+            (float(x), status) for status, line in self.marks.items() for x in line.get_xdata()
+        )
+        return Plotted(
+            other_posts=tuple(float(b.get_height()) for b in self.other),
+            promo_posts=tuple(float(b.get_height()) for b in self.promoted),
+            cadence=float(self.cadence.get_ydata()[0]) if self.cadence.get_visible() else None,
+            promo_shares=tuple(shares),
+            ceiling=float(self.ceiling.get_ydata()[0]),
+            replies=tuple(replies),
+            labels=tuple(label.get_text() for label in self.replies.get_xticklabels()),
+        )
+
+
+_painters = threading.local()
+
+
+def _painter(weeks: int, t: Translator) -> _Painter:
+    """This thread's figure for `weeks` weeks in the translator's language."""
+    kept: dict[tuple[int, str], _Painter] = _painters.__dict__.setdefault("kept", {})
+    key = (weeks, t.language)
+    if key not in kept:
+        look.fonts()
+        with rc_context(look.RC):
+            kept[key] = _Painter(weeks, t)
+    return kept[key]
+
+
+def draw(series: WeekSeries, t: Translator) -> bytes:
+    """The chart as PNG bytes."""
+    painter = _painter(len(series.weeks), t)
+    with rc_context(look.RC):
+        painter.paint(series)
+        return painter.png()
+
+
+def plotted(series: WeekSeries, t: Translator) -> Plotted:
+    """Draw the chart and read back what it shows (for tests)."""
+    painter = _painter(len(series.weeks), t)
+    with rc_context(look.RC):
+        painter.paint(series)
+        painter.canvas.draw()
+    return painter.plotted()
+
+
+def caption(series: WeekSeries, t: Translator) -> str:
+    """The chart's figures in words, in the owner's language."""
+    share = series.promo_share
+    ceiling = t.percent(series.promo_ceiling)
+    return "\n".join(
+        [
+            t.tr("chart.caption.title", date=t.date(series.weeks[0].start)),
+            t.tr("chart.caption.posts", posted=t.number(series.posted), planned=t.number(series.planned)),
+            t.tr("chart.caption.pace", kept=t.number(series.weeks_on_cadence), weeks=t.number(len(series.weeks))),
+            t.tr("chart.caption.promo_none", ceiling=ceiling)
+            if share is None
+            else t.tr("chart.caption.promo", share=t.percent(round(share)), ceiling=ceiling),
+            t.tr(
+                "chart.caption.replies",
+                on_time=t.number(series.replies(ON_TIME)),
+                late=t.number(series.replies(LATE)),
+                none=t.number(series.replies(NONE)),
+            ),
+        ]
+    )
