@@ -38,7 +38,8 @@ def build_app(settings: Settings, store: Store | None = None, clock: Clock | Non
             if not translator.has(key):
                 raise FlowError(f"{where}: text key {key!r} has no {language} text in locales/")
     store = store if store is not None else open_store(settings)
-    return App(settings, Engine(journey, store, settings.locales_dir), store, clock or SystemClock())
+    engine = Engine(journey, store, settings.locales_dir, settings.data_dir / "pictures")
+    return App(settings, engine, store, clock or SystemClock())
 
 
 def open_store(settings: Settings) -> Store:

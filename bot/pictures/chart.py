@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from babel.dates import format_date
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -42,7 +43,8 @@ def _day(t: Translator, day: Any) -> str:
 def week_labels(series: WeekSeries, t: Translator) -> list[str]:
     """Each week's label, on two lines: the day and month of its Monday, or "this week" while it runs."""
     return [
-        (_day(t, w.start) if w.complete else t.tr("chart.this_week")).replace(" ", "\n", 1) for w in series.weeks
+        (_day(t, w.start) if w.complete else t.tr("chart.this_week")).replace(" ", "\n", 1)
+        for w in series.weeks
     ]
 
 
@@ -85,15 +87,28 @@ class _Painter:
         zeros = [0] * weeks
         self.other = self.posts.bar(x, zeros, width=0.66, color=look.BLUE, label=t.tr("chart.posts.other"))
         self.promoted = self.posts.bar(
-            x, zeros, width=0.66, color=look.ORANGE, hatch="//", edgecolor=look.PAPER, linewidth=0,
+            x,
+            zeros,
+            width=0.66,
+            color=look.ORANGE,
+            hatch="//",
+            edgecolor=look.PAPER,
+            linewidth=0,
             label=t.tr("chart.posts.promo"),
         )
-        self.counts = [self.posts.text(n, 0, "", ha="center", va="bottom", fontsize=24, fontweight="bold")
-                       for n in x]
+        self.counts = [
+            self.posts.text(n, 0, "", ha="center", va="bottom", fontsize=24, fontweight="bold") for n in x
+        ]
         self.cadence = self.posts.axhline(1, color=look.INK, linestyle=(0, (6, 4)), linewidth=2.5, label=" ")
         self.legend = self.posts.legend(
-            handles=[self.cadence, self.other, self.promoted], loc="lower left", bbox_to_anchor=(-0.01, 1.0),
-            ncols=3, handlelength=1.4, columnspacing=1.0, handletextpad=0.5, borderaxespad=0.2,
+            handles=[self.cadence, self.other, self.promoted],
+            loc="lower left",
+            bbox_to_anchor=(-0.01, 1.0),
+            ncols=3,
+            handlelength=1.4,
+            columnspacing=1.0,
+            handletextpad=0.5,
+            borderaxespad=0.2,
         )
         self.posts.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         self.posts.yaxis.set_major_formatter(FuncFormatter(lambda value, _: t.number(value)))
@@ -127,7 +142,10 @@ class _Painter:
         top = max([w.posts for w in weeks] + [series.cadence or 0, 1])
         for n, week in enumerate(weeks):
             fade = 1.0 if week.complete else 0.55
-            for bar, height, bottom in ((self.other[n], other[n], 0), (self.promoted[n], week.promo, other[n])):
+            for bar, height, bottom in (
+                (self.other[n], other[n], 0),
+                (self.promoted[n], week.promo, other[n]),
+            ):
                 bar.set_height(height)
                 bar.set_y(bottom)
                 bar.set_alpha(fade)
@@ -159,8 +177,9 @@ class _Painter:
 
     def png(self) -> bytes:
         """The figure as a palette PNG."""
-        self.canvas.draw()
-        image = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        self.canvas.draw()  # type: ignore[no-untyped-call]
+        rgba = self.canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+        image = Image.frombuffer("RGBA", self.canvas.get_width_height(), rgba, "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
         image.convert("RGB").quantize(COLOURS, method=Image.Quantize.FASTOCTREE).save(buffer, format="png")
         return buffer.getvalue()
@@ -168,17 +187,19 @@ class _Painter:
     def plotted(self) -> Plotted:
         """What is on the figure now."""
         shares = sorted(
-            (float(x), float(y)) for line in (self.within, self.over) for x, y in zip(*line.get_data(), strict=True)
+            (float(x), float(y))
+            for line in (self.within, self.over)
+            for x, y in zip(np.asarray(line.get_xdata()), np.asarray(line.get_ydata()), strict=True)
         )
         replies = sorted(
-            (float(x), status) for status, line in self.marks.items() for x in line.get_xdata()
+            (float(x), status) for status, line in self.marks.items() for x in np.asarray(line.get_xdata())
         )
         return Plotted(
             other_posts=tuple(float(b.get_height()) for b in self.other),
             promo_posts=tuple(float(b.get_height()) for b in self.promoted),
-            cadence=float(self.cadence.get_ydata()[0]) if self.cadence.get_visible() else None,
+            cadence=float(np.asarray(self.cadence.get_ydata())[0]) if self.cadence.get_visible() else None,
             promo_shares=tuple(shares),
-            ceiling=float(self.ceiling.get_ydata()[0]),
+            ceiling=float(np.asarray(self.ceiling.get_ydata())[0]),
             replies=tuple(replies),
             labels=tuple(label.get_text() for label in self.replies.get_xticklabels()),
         )
@@ -211,7 +232,7 @@ def plotted(series: WeekSeries, t: Translator) -> Plotted:
     painter = _painter(len(series.weeks), t)
     with rc_context(look.RC):
         painter.paint(series)
-        painter.canvas.draw()
+        painter.canvas.draw()  # type: ignore[no-untyped-call]
     return painter.plotted()
 
 
@@ -223,7 +244,11 @@ def caption(series: WeekSeries, t: Translator) -> str:
         [
             t.tr("chart.caption.title", date=t.date(series.weeks[0].start)),
             t.tr("chart.caption.posts", posted=t.number(series.posted), planned=t.number(series.planned)),
-            t.tr("chart.caption.pace", kept=t.number(series.weeks_on_cadence), weeks=t.number(len(series.weeks))),
+            t.tr(
+                "chart.caption.pace",
+                kept=t.number(series.weeks_on_cadence),
+                weeks=t.number(len(series.weeks)),
+            ),
             t.tr("chart.caption.promo_none", ceiling=ceiling)
             if share is None
             else t.tr("chart.caption.promo", share=t.percent(round(share)), ceiling=ceiling),

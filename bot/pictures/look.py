@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -49,7 +50,7 @@ def fonts() -> tuple[Path, ...]:
     return paths
 
 
-RC = {
+RC: dict[Any, Any] = {
     "font.family": FONT_FAMILY,
     "font.size": 24,
     "axes.titlesize": 28,

@@ -97,7 +97,8 @@ def week_series(
     last = _monday(end)
     first = last - timedelta(weeks=count - 1)
     if record.completed_at:
-        first = max(first, _monday(prefs.local(datetime.fromisoformat(record.completed_at)).date()))
+        plan_week = _monday(prefs.local(datetime.fromisoformat(record.completed_at)).date())
+        first = min(max(first, plan_week), last)  # at least the last week, even one before the plan
     cutoff = prefs.at_local(end + timedelta(days=1), time(0))
     starts = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
     posts: dict[date, list[bool]] = {start: [] for start in starts}

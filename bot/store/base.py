@@ -28,7 +28,8 @@ class OwnerRecord:
     """Everything kept about one owner: where they are, what they answered, how they are doing.
 
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
-    owed), `reply_waits` the waits for a reply that ended (since, until); `prefs` their reminder settings; `nudges` what was sent per kind and period;
+    owed), `reply_waits` the waits for a reply that ended (since, until); `prefs` their reminder
+    settings; `nudges` what was sent per kind and period;
     `outbox` the messages claimed but not yet delivered; `next_check_at` when the nudge runner
     should look at this owner again.
     """
