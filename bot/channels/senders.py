@@ -29,7 +29,7 @@ async def open_senders(app: App) -> AsyncIterator[tuple[dict[str, Sender], dict[
             api, files = telegram.bot_urls(settings.telegram_api_base_url or None)
             bot = Bot(settings.telegram_token, base_url=api, base_file_url=files)
             await stack.enter_async_context(bot)
-            senders[telegram.CHANNEL] = telegram.TelegramSender(bot)
+            senders[telegram.CHANNEL] = telegram.TelegramSender(bot, app.engine.pictures)
             limits[telegram.CHANNEL] = Limits()
         if settings.slack_bot_token or (settings.slack_client_id and settings.slack_client_secret):
             from bot.channels import slack

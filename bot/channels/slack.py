@@ -52,6 +52,7 @@ from bot.outbox import (
     new_holder,
     reply_entry_id,
 )
+from bot.pictures.studio import MissingPicture, picture
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -60,6 +61,8 @@ logging.getLogger("slack_bolt.AsyncApp").addFilter(lambda record: "will be unuse
 CHANNEL = "slack"
 SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "users:read")
 DEFAULT_API_URL = "https://slack.com/api/"
+ALT_TEXT_MAX = 1000
+"""Slack's limit on an image's alternative text."""
 API_TIMEOUT = 10
 """Seconds a Web API call may take before it is abandoned and retried."""
 LIMITS = Limits(per_second=20.0, per_chat_per_second=1.0)
@@ -332,7 +335,13 @@ class SlackChannel:
         try:
             channel = await self.open_dm(client, owner, user)
             for index, reply in enumerate(replies):
-                await post(client, channel, reply)
+                try:
+                    data = await picture(self.engine.pictures, owner, reply)
+                except MissingPicture:
+                    log.exception("the picture of a reply to %s is gone; the reply is dropped", owner)
+                    await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
+                    continue
+                await post(client, channel, reply, data)
                 await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
             await self.publish_home(client, team, user)
         except SlackApiError as error:
@@ -427,15 +436,23 @@ class SlackChannel:
         return web_client(self.api_url, bot.bot_token) if bot else None
 
 
-async def post(client: AsyncWebClient, channel: str, reply: Reply) -> None:
-    """Send one reply to a channel: split if long, its choices on the last part; a file uploaded."""
-    if reply.attachment is not None:
+async def post(client: AsyncWebClient, channel: str, reply: Reply, data: bytes | None = None) -> None:
+    """Send one reply to a channel: split if long, its choices on the last part; a file uploaded.
+
+    A file is the attachment's text, or `data` (a picture's bytes); an image gets the reply's
+    text as its alternative text too, for screen readers.
+    """
+    attachment = reply.attachment
+    if attachment is not None:
+        body: dict[str, Any] = {"file": data} if data is not None else {"content": attachment.content}
+        if attachment.kind == "photo":
+            body["alt_txt"] = reply.text[:ALT_TEXT_MAX]
         await client.files_upload_v2(
             channel=channel,
-            content=reply.attachment.content,
-            filename=reply.attachment.name,
-            title=reply.attachment.name,
+            filename=attachment.name,
+            title=attachment.name,
             initial_comment=kit.escape(kit.slack_commands(reply.text)),
+            **body,
         )
         return
     for text, blocks in kit.messages(reply):
@@ -455,7 +472,10 @@ class SlackSender:
         if client is None:
             raise Unreachable(f"workspace {team} is not installed")
         try:
-            await post(client, await self.channel.open_dm(client, owner, user), reply)
+            data = await picture(self.channel.engine.pictures, owner, reply)
+            await post(client, await self.channel.open_dm(client, owner, user), reply, data)
+        except MissingPicture:
+            log.exception("the picture of a reminder to %s is gone; it is dropped", owner)
         except SlackApiError as error:
             code, status, again = failure(error)
             if status == 429:

@@ -62,7 +62,7 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
     background: set[asyncio.Task[None]] = set()
 
     async def start_nudges(application: Any) -> None:
-        senders = {CHANNEL: TelegramSender(application.bot)}
+        senders = {CHANNEL: TelegramSender(application.bot, app.engine.pictures)}
         task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}))
         background.add(task)  # keep a reference: the loop holds tasks weakly
 

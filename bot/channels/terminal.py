@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.nudges.runner import NudgeRunner
+from bot.pictures.studio import MissingPicture
 
 CHANNEL = "terminal"
 
@@ -55,17 +56,25 @@ class TerminalChat:
         """Hand one line to the engine and print what it answers."""
         event = InboundEvent.from_text(self.owner_id, CHANNEL, self.clock.now(), text, language=self.language)
         replies = self.engine.handle(event)
-        for reply in replies:
-            print(render(reply), end="\n\n", file=self.stdout, flush=True)
-            if reply.attachment is not None:
-                self.save(reply.attachment.name, reply.attachment.content)
+        self.show(replies)
         self.show_nudges()
         return replies
 
-    def save(self, name: str, content: str) -> None:
-        """Write a file the coach sends (the data export) next to where the chat runs."""
+    def show(self, replies: list[Reply]) -> None:
+        """Print replies; save the files they carry (a chart, the plan card, the export)."""
+        for reply in replies:
+            print(render(reply), end="\n\n", file=self.stdout, flush=True)
+            if reply.attachment is not None:
+                try:
+                    data = self.engine.pictures.file(self.owner_id, reply.attachment)
+                except MissingPicture:
+                    continue  # the owner was erased meanwhile: nothing to show
+                self.save(reply.attachment.name, data)
+
+    def save(self, name: str, content: bytes) -> None:
+        """Write a file the coach sends (a picture, the data export) next to where the chat runs."""
         path = self.files / name
-        path.write_text(content, encoding="utf-8")
+        path.write_bytes(content)
         t = self.engine.translators[self._language()]
         print(t.tr("terminal.saved", path=str(path)), end="\n\n", file=self.stdout, flush=True)
 
@@ -76,8 +85,7 @@ class TerminalChat:
         if waiting:
             t = self.engine.translators[self._language()]
             print(t.tr("terminal.nudges"), end="\n\n", file=self.stdout)
-            for reply in waiting:
-                print(render(reply), end="\n\n", file=self.stdout, flush=True)
+            self.show(waiting)
 
     def lines(self) -> Iterable[str]:
         """The owner's lines, from a prompt or from the piped input."""

@@ -10,6 +10,7 @@ threads would not use a second core), so that sending is not slowed by drawing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import multiprocessing
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.events import Attachment
+from bot.events import Attachment, Reply
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.pictures import card, chart
@@ -157,3 +158,17 @@ class Pictures:
     def forget(self, owner_id: str) -> None:
         """Erase the owner's kept pictures."""
         self.shelf.forget(owner_id)
+
+
+async def picture(pictures: Pictures | None, owner_id: str, reply: Reply) -> bytes | None:
+    """The bytes of a reply's picture, drawn in a worker thread; None when it carries none.
+
+    A picture that cannot be drawn any more (its owner was erased meanwhile) raises
+    MissingPicture; channels drop such a message.
+    """
+    attachment = reply.attachment
+    if attachment is None or attachment.ref is None:
+        return None
+    if pictures is None:
+        raise MissingPicture(f"no pictures here to draw {attachment.ref!r}")
+    return await asyncio.to_thread(pictures.file, owner_id, attachment)

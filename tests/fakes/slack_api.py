@@ -177,7 +177,11 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
-            self._uploads[file_id] = {"name": args["filename"], "length": int(args["length"])}
+            self._uploads[file_id] = {
+                "name": args["filename"],
+                "length": int(args["length"]),
+                "alt_txt": args.get("alt_txt"),
+            }
             return {
                 "ok": True,
                 "file_id": file_id,
@@ -200,8 +204,9 @@ class FakeSlack:
         upload = self._uploads.get(request.match_info["file_id"])
         if upload is None:
             return web.Response(status=404)
-        upload["content"] = (await request.read()).decode()
-        return web.Response(text=f"OK - {len(upload['content'])}")
+        upload["data"] = await request.read()
+        upload["content"] = upload["data"].decode(errors="replace")
+        return web.Response(text=f"OK - {len(upload['data'])}")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then keep what the app acknowledges."""
