@@ -24,7 +24,6 @@ UI_KEYS = (
     "chart.posts.promo",
     "chart.cadence",
     "chart.promo",
-    "chart.ceiling",
     "chart.replies",
     "chart.replies.key",
     "chart.caption.title",

@@ -128,8 +128,9 @@ def sections(card: PlanCard, t: Translator) -> tuple[list[tuple[str, str]], list
 
     add(left, "plan.objectives", ", ".join(card.objectives))
     add(left, "plan.audience", ", ".join(card.audience))
-    pace = t.tr("plan.value.cadence", count=t.number(card.cadence)) if card.cadence is not None else ""
-    add(left, "plan.networks", " — ".join(part for part in (", ".join(card.networks), pace) if part))
+    add(left, "plan.networks", ", ".join(card.networks))
+    if card.cadence is not None:
+        add(left, "plan.cadence", t.tr("plan.value.cadence", count=t.number(card.cadence)))
     add(left, "card.themes", ", ".join(card.themes))
     if card.promo_ceiling is not None:
         add(left, "plan.promo_share", t.tr("plan.value.promo_share", percent=t.percent(card.promo_ceiling)))

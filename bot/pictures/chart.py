@@ -14,6 +14,7 @@ a third more); the PNG is reduced to a 64-colour palette, a quarter of the bytes
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ from bot.pictures.weeks import LATE, NONE, ON_TIME, WeekSeries
 
 WIDTH, HEIGHT, DPI = 1080, 1350, 100
 COLOURS = 64
+TITLE_SIZE, TITLE_FITS, TITLE_MAX = 38, 27, 52
+"""The business's name: this size up to this many characters, smaller beyond, cut past the last."""
 REPLY_MARKS = {ON_TIME: ("o", look.GREEN, 26), LATE: ("X", look.VERMILLION, 30), NONE: ("_", look.GREY, 30)}
 """Marker, colour and size of each way a week's replies went: told apart by shape first."""
 
@@ -73,7 +76,7 @@ class _Painter:
         grid = figure.add_gridspec(3, 1, height_ratios=(5, 3, 1.1), hspace=0.6)
         figure.subplots_adjust(left=0.11, right=0.96, top=0.775, bottom=0.115)
         self.posts, self.promo, self.replies = (figure.add_subplot(grid[n]) for n in range(3))
-        self.title = figure.text(0.04, 0.965, "", fontsize=38, fontweight="bold", va="top")
+        self.title = figure.text(0.04, 0.965, "", fontsize=TITLE_SIZE, fontweight="bold", va="top")
         self.subtitle = figure.text(0.04, 0.91, "", fontsize=25, color=look.GREY, va="top")
         figure.text(0.04, 0.015, t.tr("chart.replies.key"), fontsize=21, color=look.GREY, va="bottom")
         x = range(weeks)
@@ -115,14 +118,12 @@ class _Painter:
         self.posts.set_title(t.tr("chart.posts"), pad=62)
         # Self-promotion: the share per week (circles within the ceiling, triangles over it).
         self.ceiling = self.promo.axhline(10, color=look.INK, linestyle=(0, (6, 4)), linewidth=2.5)
-        self.ceiling_label = self.promo.text(weeks - 0.45, 0, "", ha="right", va="bottom", fontsize=21)
         (self.share_line,) = self.promo.plot([], [], color=look.SKY, linewidth=3, zorder=2)
         (self.within,) = self.promo.plot([], [], "o", markersize=15, color=look.BLUE, zorder=3)
         (self.over,) = self.promo.plot([], [], "^", markersize=19, color=look.VERMILLION, zorder=3)
         (self.no_posts,) = self.promo.plot([], [], "_", markersize=24, markeredgewidth=3, color=look.GREY)
         self.promo.yaxis.set_major_locator(MaxNLocator(nbins=3))
         self.promo.yaxis.set_major_formatter(FuncFormatter(lambda value, _: t.percent(value)))
-        self.promo.set_title(t.tr("chart.promo"), pad=16)
         # Replies: one mark per week.
         self.marks = {
             status: self.replies.plot([], [], marker, markersize=size, markeredgewidth=4, color=colour)[0]
@@ -136,7 +137,8 @@ class _Painter:
     def paint(self, series: WeekSeries) -> None:
         """Put one owner's figures on the figure."""
         t, weeks = self.t, series.weeks
-        self.title.set_text(series.business)
+        self.title.set_text(textwrap.shorten(series.business, TITLE_MAX, placeholder="…"))
+        self.title.set_fontsize(TITLE_SIZE * min(1.0, TITLE_FITS / max(len(self.title.get_text()), 1)))
         self.subtitle.set_text(t.tr("chart.subtitle", date=_day(t, weeks[0].start)))
         other = [w.posts - w.promo for w in weeks]
         top = max([w.posts for w in weeks] + [series.cadence or 0, 1])
@@ -160,8 +162,7 @@ class _Painter:
         ceiling = series.promo_ceiling
         highest = max([s for _, s in shown] + [ceiling, 10])
         self.ceiling.set_ydata([ceiling] * 2)
-        self.ceiling_label.set_text(t.tr("chart.ceiling", ceiling=t.percent(ceiling)))
-        self.ceiling_label.set_y(ceiling + highest * 0.05)
+        self.promo.set_title(t.tr("chart.promo", ceiling=t.percent(ceiling)), pad=16)
         self.share_line.set_data([n for n, _ in shown], [s for _, s in shown])
         self.within.set_data([n for n, s in shown if s <= ceiling], [s for _, s in shown if s <= ceiling])
         self.over.set_data([n for n, s in shown if s > ceiling], [s for _, s in shown if s > ceiling])

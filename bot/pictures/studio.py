@@ -91,7 +91,7 @@ class Pictures:
             raise MissingPicture(f"no owner {owner_id}")
         t = self.translators[record.language]
         if kind == "chart":
-            job = self._chart_job(owner_id, self._series(record, t, detail), t)
+            job = self._chart_job(owner_id, detail, record, t)
             kept = self.shelf.fetch(owner_id, job.name, job.digest)
             if kept is None:
                 kept = chart.draw(job.series, t)
@@ -118,8 +118,9 @@ class Pictures:
             raise MissingPicture(f"bad chart date {end!r}") from error
         return series_of(record, self.flows, t, last)
 
-    def _chart_job(self, owner_id: str, series: WeekSeries, t: Translator) -> _Job:
-        end = series.weeks[-1].start.isoformat()
+    def _chart_job(self, owner_id: str, end: str, record: OwnerRecord, t: Translator) -> _Job:
+        """A chart to draw: kept by owner and last day (one per week for the check-ins)."""
+        series = self._series(record, t, end)
         return _Job(owner_id, "chart-" + end, _digest(series, t.language), series, t.language)
 
     def prepare(self, wanted: Iterable[tuple[str, Attachment]], workers: int = 0) -> int:
@@ -136,7 +137,7 @@ class Pictures:
             if record is None:
                 continue
             t = self.translators[record.language]
-            job = self._chart_job(owner_id, self._series(record, t, attachment.ref[6:]), t)
+            job = self._chart_job(owner_id, attachment.ref[6:], record, t)
             if self.shelf.fetch(owner_id, job.name, job.digest) is None:
                 jobs.append(job)
         count = workers or os.cpu_count() or 1
