@@ -453,7 +453,7 @@ def _transient(error: BaseException) -> bool:
 class TelegramSender:
     """Delivers outbox messages (nudges) through the bot, mapping errors for the outbox."""
 
-    def __init__(self, bot: Any, pictures: Pictures | None = None) -> None:
+    def __init__(self, bot: Any, pictures: Pictures) -> None:
         self.bot = bot
         self.pictures = pictures
 

@@ -4,7 +4,7 @@ One PNG, 1080 × 1350 pixels (a phone's portrait 4:5), three panels sharing the 
 bars of posts (promotional ones orange and hatched) under the plan's cadence, the share of
 self-promotion under its ceiling (weeks over it are triangles, not only another colour), and a
 row of marks for replies within the target (● on time, ✖ late, – nothing logged). Dates and
-numbers are the owner's (Babel). `caption` says the same figures in words.
+numbers are the owner's (Babel). `bot.pictures.caption` says the same figures in words.
 
 Drawing is the costly part of a weekly push, so each thread keeps one figure per language and
 number of weeks and only changes its data from one owner to the next (a new figure costs about
@@ -235,29 +235,3 @@ def plotted(series: WeekSeries, t: Translator) -> Plotted:
         painter.paint(series)
         painter.canvas.draw()  # type: ignore[no-untyped-call]
     return painter.plotted()
-
-
-def caption(series: WeekSeries, t: Translator) -> str:
-    """The chart's figures in words, in the owner's language."""
-    share = series.promo_share
-    ceiling = t.percent(series.promo_ceiling)
-    return "\n".join(
-        [
-            t.tr("chart.caption.title", date=t.date(series.weeks[0].start)),
-            t.tr("chart.caption.posts", posted=t.number(series.posted), planned=t.number(series.planned)),
-            t.tr(
-                "chart.caption.pace",
-                kept=t.number(series.weeks_on_cadence),
-                weeks=t.number(len(series.weeks)),
-            ),
-            t.tr("chart.caption.promo_none", ceiling=ceiling)
-            if share is None
-            else t.tr("chart.caption.promo", share=t.percent(round(share)), ceiling=ceiling),
-            t.tr(
-                "chart.caption.replies",
-                on_time=t.number(series.replies(ON_TIME)),
-                late=t.number(series.replies(LATE)),
-                none=t.number(series.replies(NONE)),
-            ),
-        ]
-    )

@@ -15,7 +15,7 @@ from bot.events import Attachment, Reply
 from bot.flows import DONE, Flows
 from bot.i18n import Translator
 from bot.nudges.prefs import Prefs
-from bot.pictures import chart
+from bot.pictures.caption import caption
 from bot.pictures.weeks import WeekSeries, week_series
 from bot.store.base import OwnerRecord
 
@@ -47,7 +47,7 @@ def chart_reply(record: OwnerRecord, flows: Flows, t: Translator, end: date) -> 
     series = series_of(record, flows, t, end)
     name = f"{slug(business(record, t))}-{end.isoformat()}.png"
     return Reply(
-        chart.caption(series, t), attachment=Attachment(name, mime=PNG, kind="photo", ref=f"chart:{end}")
+        caption(series, t), attachment=Attachment(name, mime=PNG, kind="photo", ref=f"chart:{end}")
     )
 
 

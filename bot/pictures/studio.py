@@ -24,7 +24,6 @@ from pathlib import Path
 from bot.events import Attachment, Reply
 from bot.flows import Flows
 from bot.i18n import Translator
-from bot.pictures import card, chart
 from bot.pictures.replies import series_of
 from bot.pictures.shelf import Shelf
 from bot.pictures.weeks import WeekSeries
@@ -58,6 +57,8 @@ _worker_translators: dict[str, Translator] = {}
 
 
 def _draw_in_worker(job: _Job, localedir: str) -> tuple[_Job, bytes]:
+    from bot.pictures import chart
+
     translator = _worker_translators.get(job.language)
     if translator is None:
         translator = _worker_translators[job.language] = Translator(job.language, Path(localedir))
@@ -85,6 +86,8 @@ class Pictures:
         """The bytes to send for an attachment: its text, or the picture it names."""
         if attachment.ref is None:
             return attachment.content.encode()
+        from bot.pictures import card, chart  # matplotlib loads with the first picture, not at start
+
         kind, _, detail = attachment.ref.partition(":")
         record = self.store.get(owner_id)
         if record is None:
@@ -140,6 +143,8 @@ class Pictures:
             job = self._chart_job(owner_id, attachment.ref[6:], record, t)
             if self.shelf.fetch(owner_id, job.name, job.digest) is None:
                 jobs.append(job)
+        from bot.pictures import chart
+
         count = workers or os.cpu_count() or 1
         if len(jobs) < POOL_FROM or count < 2:
             for job in jobs:
