@@ -106,8 +106,8 @@ class TerminalChat:
         t = self.engine.translators[self._language()]
         if self.interactive:
             print(t.tr("terminal.hint"), end="\n\n", file=self.stdout)
-        self.send("/start")
         try:
+            self.send("/start")
             for line in self.lines():
                 self.send(line)
         except KeyboardInterrupt:
