@@ -126,7 +126,7 @@ print(json.dumps([kind, len(times), middle, p95 * 1000, used,
       size, before, _rss_mib(), first_peak / 2**20, steady_peak / 2**20]))
 """
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print("| picture | drawings | median | p95 | CPU | bytes | RSS before → after | Python peak: 1st / next |")
+    print("| picture | drawings | median | p95 | CPU | bytes | RSS before → after | Python peak 1st / next |")
     print("|---|---|---|---|---|---|---|---|")
     for kind in ("chart", "card"):
         out = subprocess.run([sys.executable, "-c", code, kind], capture_output=True, text=True, check=True)
