@@ -36,6 +36,7 @@ from bot.app import build_app
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.events import Attachment
+from bot.store.base import Post, ReplyWait
 from bot.store.memory import MemoryStore
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import LOCAL_BAKERY, walk
@@ -74,12 +75,12 @@ def logged(record, rng: random.Random):
         monday = FINISHED + timedelta(weeks=week)
         for _ in range(rng.randint(0, 5)):
             at = monday + timedelta(hours=rng.randint(1, 160))
-            record.posts.append({"at": at.isoformat(), "network": "instagram", "promo": rng.random() < 0.25})
+            record.posts.append(Post(at.isoformat(), "instagram", rng.random() < 0.25))
         if rng.random() < 0.7:
             since = monday + timedelta(hours=rng.randint(1, 100))
             until = since + timedelta(hours=rng.choice([1, 3, 6, 12, 30]))
-            record.reply_waits.append({"since": since.isoformat(), "until": until.isoformat()})
-    record.posts.sort(key=lambda p: p["at"])
+            record.reply_waits.append(ReplyWait(since.isoformat(), until.isoformat()))
+    record.posts.sort(key=lambda p: p.at)
     return record
 
 

@@ -9,6 +9,8 @@ from bot.catalog import template_keys
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
+from bot.feeds.command import FeedCommands
+from bot.feeds.fetch import FetchPolicy
 from bot.flows import FlowError
 from bot.i18n import LANGUAGES, Translator
 from bot.store.base import Store
@@ -38,7 +40,8 @@ def build_app(settings: Settings, store: Store | None = None, clock: Clock | Non
             if not translator.has(key):
                 raise FlowError(f"{where}: text key {key!r} has no {language} text in locales/")
     store = store if store is not None else open_store(settings)
-    engine = Engine(journey, store, settings.locales_dir, settings.data_dir / "pictures")
+    feeds = FeedCommands(FetchPolicy(allow_private=settings.feeds_allow_private))
+    engine = Engine(journey, store, settings.locales_dir, feeds, settings.data_dir / "pictures")
     return App(settings, engine, store, clock or SystemClock())
 
 

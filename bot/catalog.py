@@ -14,6 +14,7 @@ from babel.messages.pofile import write_po
 
 from bot import flows as flow_files
 from bot.events import COMMANDS
+from bot.feeds.command import KEYS as FEED_KEYS
 
 UI_KEYS = (
     "back.at_start",
@@ -164,6 +165,7 @@ UI_KEYS = (
     "week.title",
     "week.waiting",
     "week.waiting_none",
+    *FEED_KEYS,
 )
 """Keys the code shows; `tests/test_catalogs.py` checks every `tr("…")` in `bot/` is listed."""
 

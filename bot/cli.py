@@ -48,6 +48,8 @@ def parser() -> argparse.ArgumentParser:
     )
     nudges.add_argument("--dry-run", action="store_true", help="list what would be sent, change nothing")
     nudges.add_argument("--interval", type=float, default=60.0, help="seconds between sweeps (default 60)")
+    feeds = commands.add_parser("feeds", help="fetch the owners' feeds and count their new posts")
+    feeds.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
     telegram = commands.add_parser("telegram", help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
     telegram.add_argument("--webhook-url", help="public HTTPS URL Telegram posts to (default: long polling)")
     telegram.add_argument("--listen", default="127.0.0.1", help="address the webhook server listens on")
@@ -113,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                 interval=args.interval,
                 senders=open_senders,
             )
+        if args.command == "feeds":
+            from bot.feeds.polling import run_feeds
+
+            return run_feeds(app, once=args.once)
         from bot.channels.terminal import TerminalChat
 
         return TerminalChat(app.engine, app.clock, args.user, args.lang).run()

@@ -33,6 +33,8 @@ class Settings:
     slack_client_id: str = ""
     slack_client_secret: str = field(default="", repr=False)
     slack_api_url: str = ""
+    feeds_allow_private: bool = False
+    """Fetch feeds at private addresses too: tests on 127.0.0.1 only, unsafe on a server."""
 
     @property
     def secrets(self) -> list[str]:
@@ -71,4 +73,5 @@ class Settings:
             slack_client_id=env.get("SLACK_CLIENT_ID", "").strip(),
             slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip(),
             slack_api_url=env.get("SLACK_API_URL", "").strip(),
+            feeds_allow_private=env.get("COACH_FEEDS_ALLOW_PRIVATE", "").strip() == "1",
         )

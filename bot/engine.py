@@ -21,6 +21,8 @@ from bot import data_rights, outbox, owner_settings, plan, tracking
 from bot.answers import Invalid, match_choice, parse_answer, sanitise_text
 from bot.conditions import holds
 from bot.events import COMMANDS, Attachment, Choice, InboundEvent, Reply
+from bot.feeds import pasted
+from bot.feeds.command import FeedCommands, counted_already
 from bot.flows import DONE, Flows, Step
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine, next_state
@@ -38,9 +40,17 @@ RESTART, LANGUAGE, PLAN_EDIT, DELETE = "restart", "language", "plan_edit", "dele
 class Engine:
     """Drives every owner through the flows; safe to call from several threads."""
 
-    def __init__(self, flows: Flows, store: Store, localedir: Path, pictures_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        flows: Flows,
+        store: Store,
+        localedir: Path,
+        feeds: FeedCommands | None = None,
+        pictures_dir: Path | None = None,
+    ) -> None:
         self.flows = flows
         self.store = store
+        self.feeds = feeds or FeedCommands()
         self.machine = build_machine(flows)
         self.translators = {lang: Translator(lang, localedir) for lang in LANGUAGES}
         self.pictures = Pictures(flows, store, self.translators, localedir, pictures_dir)
@@ -159,7 +169,8 @@ class _Turn:
                 return self.meta_choice(matched)
             self.record.prompt = None
         if self.record.state == DONE:
-            return [Reply(self.t.tr("done.idle"))]
+            noted = pasted.note_link(self.record, self.event.text or "", self.flows, self.t, self.now)
+            return [Reply(noted or self.t.tr("done.idle"))]
         return self.answer(self.flows.steps[self.record.state])
 
     def begin(self) -> list[Reply]:
@@ -273,10 +284,12 @@ class _Turn:
         if parsed is None:
             return [Reply(self.t.tr("track.usage_posted")), *self.ask_current()]
         network, promo = parsed
-        tracking.log_post(self.record, self.now, network, promo)
+        matched = tracking.log_post(self.record, self.now, network, promo)
         details = [tracking.network_label(self.flows, network, self.t)] if network else []
         details += [self.t.tr("track.promo")] if promo else []
         text = self.t.tr("track.posted", details=f" ({', '.join(details)})" if details else "")
+        if matched is not None:  # a feed or a link had counted it already (bot.feeds.counting)
+            text = counted_already(matched, self.flows, self.t)
         return [
             Reply(text + "\n\n" + tracking.week_view(self.record, self.flows, self.t, self.now)),
             *self.ask_current(),
@@ -291,7 +304,7 @@ class _Turn:
         return [Reply(self.t.tr(key, count=self.t.number(count))), *self.ask_current()]
 
     def cmd_replied(self, args: str) -> list[Reply]:
-        waiting = int(self.record.waiting.get("count", 0))
+        waiting = self.record.waiting.count
         answered = self.t.parse_number(args) if args.strip() else waiting
         if answered is None or not float(answered).is_integer() or answered < 0:
             return [Reply(self.t.tr("track.usage_replied")), *self.ask_current()]
@@ -306,6 +319,10 @@ class _Turn:
         if not args.strip():
             return owner_settings.show(self.record, self.t)
         text = owner_settings.change(self.record, args, self.t, self.all_translators, self.now)
+        return [Reply(text), *self.ask_current()]
+
+    def cmd_feeds(self, args: str) -> list[Reply]:
+        text = self.engine.feeds.run(self.record, args, self.flows, self.t, self.now)
         return [Reply(text), *self.ask_current()]
 
     # --- data rights ------------------------------------------------------------------------
@@ -325,7 +342,7 @@ class _Turn:
                 tracking.log_post(self.record, self.now, None, False)
         elif question == "waiting" and answer in tracking.WAITING_BUCKETS:
             low, high = tracking.WAITING_BUCKETS[answer]
-            current = int(self.record.waiting.get("count", 0))
+            current = self.record.waiting.count
             tracking.set_waiting(self.record, min(max(current, low), high), self.now)
         elif question == "replied" and answer == "all":
             tracking.set_waiting(self.record, 0, self.now)

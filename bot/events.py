@@ -19,6 +19,7 @@ COMMANDS = (
     "pending",
     "replied",
     "settings",
+    "feeds",
     "export",
     "delete",
 )

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from bot.answers import match_choice
+from bot.feeds import counting
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import targets
-from bot.store.base import OwnerRecord
+from bot.store.base import OwnerRecord, Post, ReplyWait, Waiting
 
-MAX_POSTS = 500
-"""Posts kept per owner: enough for a year of streaks at the highest cadence."""
 MAX_WAITING = 9999
 MAX_REPLY_WAITS = 200
 """Finished waits for a reply kept per owner: a year of weekly charts and more."""
@@ -22,32 +20,31 @@ WAITING_BUCKETS = {"none": (0, 0), "few": (1, 5), "many": (6, MAX_WAITING)}
 """The one-tap answers to "comments waiting?": the count they stand for, at least and at most."""
 
 
-def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> None:
-    """Note one published post."""
-    record.posts.append({"at": at.isoformat(), "network": network, "promo": promo})
-    del record.posts[:-MAX_POSTS]
+def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> Post | None:
+    """Note one published post, unless a feed or a link counted it already (returned then)."""
+    return counting.add_typed(record, at, network, promo)
 
 
 def set_waiting(record: OwnerRecord, count: int, at: datetime) -> None:
     """Note how many comments or messages await a reply; the oldest keeps its age."""
     if count <= 0:
-        if record.waiting.get("since"):  # every reply sent: the wait is over, kept for the charts
-            record.reply_waits.append({"since": record.waiting["since"], "until": at.isoformat()})
+        if record.waiting.since:  # every reply sent: the wait is over, kept for the charts
+            record.reply_waits.append(ReplyWait(record.waiting.since, at.isoformat()))
             del record.reply_waits[:-MAX_REPLY_WAITS]
-        record.waiting = {}
-    elif not record.waiting.get("count"):
-        record.waiting = {"count": count, "since": at.isoformat()}
+        record.waiting = Waiting()
+    elif not record.waiting.count:
+        record.waiting = Waiting(count, at.isoformat())
     else:
-        record.waiting = {**record.waiting, "count": count}
+        record.waiting.count = count
 
 
 def reply_waits(record: OwnerRecord) -> list[tuple[datetime, datetime | None]]:
     """Each wait for a reply, from the first comment waiting to the last answered (None: still on)."""
     waits: list[tuple[datetime, datetime | None]] = [
-        (datetime.fromisoformat(w["since"]), datetime.fromisoformat(w["until"])) for w in record.reply_waits
+        (datetime.fromisoformat(w.since), datetime.fromisoformat(w.until)) for w in record.reply_waits
     ]
-    if record.waiting.get("count") and record.waiting.get("since"):
-        waits.append((datetime.fromisoformat(record.waiting["since"]), None))
+    if record.waiting.count and record.waiting.since:
+        waits.append((datetime.fromisoformat(record.waiting.since), None))
     return waits
 
 
@@ -80,8 +77,8 @@ def _week_start(prefs: Prefs, now: datetime) -> datetime:
     return prefs.at_local(local.date() - timedelta(days=local.weekday()), time(0))
 
 
-def _posts_between(record: OwnerRecord, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    return [p for p in record.posts if start <= datetime.fromisoformat(p["at"]) < end]
+def _posts_between(record: OwnerRecord, start: datetime, end: datetime) -> list[Post]:
+    return [p for p in record.posts if start <= p.moment < end]
 
 
 def streak(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) -> int:
@@ -112,21 +109,21 @@ def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
     ceiling_step = flows.plan_step("promo_share")
     ceiling = record.answers.get(ceiling_step.id, 10) if ceiling_step else 10
     if posts:
-        promo = sum(1 for p in posts if p.get("promo"))
+        promo = sum(1 for p in posts if p.promo)
         lines.append(
             t.tr("week.promo", share=t.percent(100 * promo / len(posts)), ceiling=t.percent(ceiling))
         )
     else:
         lines.append(t.tr("week.promo_none", ceiling=t.percent(ceiling)))
     waiting = record.waiting
-    if waiting.get("count") and waiting.get("since"):
-        age_hours = (now - datetime.fromisoformat(waiting["since"])).total_seconds() / 3600
+    if waiting.count and waiting.since:
+        age_hours = (now - datetime.fromisoformat(waiting.since)).total_seconds() / 3600
         reply_step = flows.plan_step("reply_time")
         choice = reply_step.choice(str(record.answers.get(reply_step.id))) if reply_step else None
         lines.append(
             t.tr(
                 "week.waiting",
-                count=t.number(waiting["count"]),
+                count=t.number(waiting.count),
                 hours=t.number(round(age_hours)),
                 target=t.tr(choice.label) if choice else t.number(reply_hours or 0),
             )

@@ -50,7 +50,7 @@ def _topic_step(flows: Flows, topic: str) -> Step | None:
 
 def pick_tip(record: OwnerRecord, flows: Flows, now: datetime) -> str | None:
     """A topic not given lately: the owner's self-check risks first, then the least recent."""
-    shown = record.nudges.get("tips", {})
+    shown = record.nudges.tips
     risky = [t for step in top_risks(flows, record.answers) for t in step.topics]
     ordered = risky + [t for t in flows.topics if t not in risky]
     fresh = [t for t in ordered if t not in shown or now - datetime.fromisoformat(shown[t]) >= TIP_REST]
@@ -76,7 +76,7 @@ def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: da
         text = t.tr("nudge.cadence", days=t.number((now - last).days), cadence=t.number(cadence or 0))
         return [Reply(text + "\n\n" + _cite(flows, t, "irregular_posting")), checkin_questions(t)[0]]
     if kind == REPLIES:
-        text = t.tr("nudge.replies", count=t.number(record.waiting.get("count", 0)))
+        text = t.tr("nudge.replies", count=t.number(record.waiting.count))
         return [
             Reply(
                 text + "\n\n" + _cite(flows, t, "unanswered_users"),
@@ -89,7 +89,7 @@ def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: da
         text = t.tr("nudge.weekly", name=name) + "\n\n" + week_view(record, flows, t, now)
         topic = pick_tip(record, flows, now)
         if topic:
-            record.nudges.setdefault("tips", {})[topic] = now.isoformat()
+            record.nudges.tips[topic] = now.isoformat()
             text += (
                 "\n\n"
                 + t.tr("nudge.tip")

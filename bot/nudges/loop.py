@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.app import App
+from bot.feeds import polling as feeds_polling
 from bot.nudges.runner import Claimed, NudgeRunner
 from bot.outbox import Limits, Outbox, Sender
 
@@ -56,12 +57,14 @@ async def deliver_forever(
     """
     runner = NudgeRunner(app.engine)
     outbox = Outbox(app.store, senders, limits)
-    while True:
-        try:
-            await sweep_and_deliver(app, runner, outbox, app.clock.now())
-        except Exception:
-            log.exception("nudge round failed; trying again next round")
-        await asyncio.sleep(interval)
+    # On TinyDB this process owns the data: it polls the owners' feeds too (PostgreSQL: `coach nudges`).
+    async with contextlib.nullcontext() if app.settings.database_url else feeds_polling.background(app):
+        while True:
+            try:
+                await sweep_and_deliver(app, runner, outbox, app.clock.now())
+            except Exception:
+                log.exception("nudge round failed; trying again next round")
+            await asyncio.sleep(interval)
 
 
 SenderFactory = Callable[[App], AbstractAsyncContextManager[tuple[dict[str, Sender], dict[str, Limits]]]]
@@ -87,6 +90,8 @@ def run_nudges(
         async with contextlib.AsyncExitStack() as stack:
             channels, limits = await stack.enter_async_context(senders(app)) if senders else ({}, {})
             outbox = Outbox(app.store, channels, limits)
+            if not (once or dry_run):
+                await stack.enter_async_context(feeds_polling.background(app))
             while True:
                 now = at or app.clock.now()
                 await sweep_and_deliver(app, runner, outbox, now, dry_run, out or sys.stdout)

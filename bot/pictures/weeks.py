@@ -103,11 +103,11 @@ def week_series(
     starts = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
     posts: dict[date, list[bool]] = {start: [] for start in starts}
     for post in record.posts:
-        moment = datetime.fromisoformat(post["at"])
+        moment = post.moment
         if moment < cutoff:
             week = _monday(prefs.local(moment).date())
             if week in posts:
-                posts[week].append(bool(post.get("promo")))
+                posts[week].append(post.promo)
     verdicts: dict[date, str] = {}
     for since, until in reply_waits(record):
         if since >= cutoff:

@@ -5,16 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 2
-
-
-def _reply_waits(doc: dict[str, Any]) -> dict[str, Any]:
-    """Version 2 keeps the waits for a reply that ended (for the weekly chart); none before."""
-    return {**doc, "reply_waits": doc.get("reply_waits") or []}
-
+SCHEMA_VERSION = 1
 
 # MIGRATIONS[n] turns a version-n document into a version-(n+1) one.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _reply_waits}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:
