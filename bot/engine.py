@@ -109,8 +109,9 @@ class Engine:
         if record is None or not record.state:
             return None
         turn = _Turn(self, record, InboundEvent(owner_id, record.channel, at))
-        progress = turn.cmd_progress("")[0].text
-        return Overview(record.language, progress, turn.plan_text())
+        progress, *chart = turn.cmd_progress("")
+        pictured = chart[0] if chart and chart[0].attachment is not None else None
+        return Overview(record.language, progress.text, turn.plan_text(), pictured)
 
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         language = normalise_language(event.language) or DEFAULT_LANGUAGE
@@ -130,6 +131,8 @@ class Overview:
     language: str
     progress: str
     plan: str
+    chart: Reply | None = None
+    """The chart of the weeks once the plan is made (its text says the figures in words)."""
 
 
 @dataclass

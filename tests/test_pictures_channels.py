@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.nudges.runner import NudgeRunner
 from bot.outbox import Limits, Outbox
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
-from tests.fakes.slack_api import FakeSlack, Member
+from tests.fakes.slack_api import PRIVATE, FakeSlack, Member
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_pictures import LONDON, PARIS, owner_story
 from tests.test_slack import run as run_slack
@@ -115,3 +115,30 @@ def test_the_weekly_check_in_goes_out_on_slack_with_its_chart(files_app: App, cl
     (chart,) = fake.files["DU78"]
     assert _png(chart["data"]) == ("PNG", (1080, 1350)) and chart["name"].endswith("-2026-11-29.png")
     assert not files_app.store.get(owner).outbox
+
+
+def test_the_slack_home_tab_shows_the_chart_uploaded_once_until_it_changes(
+    files_app: App, clock: FixedClock
+) -> None:
+    owner = "slack:T111:U79"
+    chat = owner_story(files_app, clock, owner, BUSY_CONSULTANT, LONDON)
+
+    def images(fake: FakeSlack) -> list[dict]:
+        return [b for b in fake.views.get("U79", {}).get("blocks", []) if b["type"] == "image"]
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U79")
+        await member.open_home()
+        await fake.wait_for(lambda: bool(images(fake)))
+        await member.open_home()  # the same chart: shown again, not uploaded again
+        await fake.wait_for(lambda: len([c for c in fake.calls if c[0] == "views.publish"]) >= 2)
+        chat.say("/posted linkedin")
+        await member.open_home()
+        await fake.wait_for(lambda: len(fake.files[PRIVATE]) == 2)
+
+    fake = run_slack(files_app, scenario)
+    first, changed = fake.files[PRIVATE]
+    assert _png(first["data"]) == ("PNG", (1080, 1350)) and "Posts: 6 of 12 planned" in first["alt_txt"]
+    assert "Posts: 7 of 12 planned" in changed["alt_txt"]
+    (image,) = images(fake)
+    assert image["slack_file"] == {"id": changed["id"]} and "Posts: 7 of 12" in image["alt_text"]

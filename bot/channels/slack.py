@@ -145,6 +145,7 @@ class SlackChannel:
         self._queues: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
         self._homes: dict[str, str] = {}
+        self._home_charts: dict[str, tuple[str, str]] = {}
         self._languages: dict[str, str] = {}
         self._client: AsyncWebClient | None = None
 
@@ -401,12 +402,36 @@ class SlackChannel:
             overview.language if overview else (await self._language(client, owner, user) or DEFAULT_LANGUAGE)
         )
         self._languages[owner] = language
-        view = kit.home_view(overview, self.engine.translators[language])
+        chart = await self._home_chart(client, owner, overview.chart) if overview else None
+        view = kit.home_view(overview, self.engine.translators[language], chart)
         digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
         if not force and self._homes.get(owner) == digest:
             return
         await client.views_publish(user_id=user, view=view)
         self._homes[owner] = digest
+
+    async def _home_chart(self, client: AsyncWebClient, owner: str, chart: Reply | None) -> str | None:
+        """The id of the owner's chart uploaded for the Home tab (again only when it changed)."""
+        if chart is None or chart.attachment is None:
+            return None
+        try:
+            data = await picture(self.engine.pictures, owner, chart)
+            if data is None:
+                return None
+            digest = hashlib.sha256(data).hexdigest()
+            kept = self._home_charts.get(owner)
+            if kept is not None and kept[0] == digest:
+                return kept[1]
+            name = chart.attachment.name
+            uploaded = await client.files_upload_v2(  # shared with no one: shown in the Home tab only
+                file=data, filename=name, title=name, alt_txt=chart.text[:ALT_TEXT_MAX]
+            )
+        except (SlackApiError, MissingPicture) as error:
+            log.warning("no chart on the Home tab of %s: %r", owner, error)
+            return None
+        file_id = str((uploaded.get("file") or {}).get("id"))
+        self._home_charts[owner] = (digest, file_id)
+        return file_id
 
     async def _workspace_gone(self, enterprise_id: str | None, team_id: str | None) -> None:
         if self.installations is not None:

@@ -39,7 +39,9 @@ def series_of(record: OwnerRecord, flows: Flows, t: Translator, end: date) -> We
     """The figures of the owner's chart up to `end`, with names in their language."""
     step = flows.plan_step("reply_time")
     choice = step.choice(str(record.answers.get(step.id))) if step else None
-    return week_series(record, flows, end, business(record, t), t.tr(choice.label) if choice else "")
+    target = t.tr(choice.label) if choice else ""
+    # Said after "Replies:", the option reads in lower case ("Within 2 hours" → "within 2 hours").
+    return week_series(record, flows, end, business(record, t), target[:1].lower() + target[1:])
 
 
 def chart_reply(record: OwnerRecord, flows: Flows, t: Translator, end: date) -> Reply:
