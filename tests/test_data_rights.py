@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,16 +78,34 @@ def _coach(args: list[str], data: Path, cwd: Path, stdin: str = "") -> subproces
     return run_coach(args, {"COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}, stdin, cwd)
 
 
-def test_in_the_terminal_export_saves_a_file_and_delete_erases(tmp_path: Path) -> None:
+def test_in_the_terminal_export_is_kept_for_the_owner_alone_and_delete_erases_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     done = _coach(["chat", "--user", "zoe"], data, tmp_path, "/start\n1\nFournil Zoé\n/export\n")
     assert done.returncode == 0, done.stderr
-    exported = list(tmp_path.glob("coach-terminal-zoe-*.json"))
+    assert not list(tmp_path.glob("*.json")), "nothing lands in the folder the chat runs from"
+    exported = list((data / "exports").rglob("coach-terminal-zoe-*.json"))
     assert len(exported) == 1 and "Fournil Zoé" in exported[0].read_text(encoding="utf-8")
     assert str(exported[0]) in done.stdout
+    assert stat.S_IMODE(exported[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(exported[0].parent.stat().st_mode) == 0o700
     erased = _coach(["chat", "--user", "zoe"], data, tmp_path, "/delete\n1\n")
     assert erased.returncode == 0, erased.stderr
     assert not list((data / "owners").glob("*.json"))
+    assert not list((data / "exports").rglob("*.json")), "the export goes with the record"
+
+
+def test_the_terminal_finds_its_progress_from_any_folder(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_DATA_HOME": "", "COACH_DATA_DIR": "", "COACH_FSYNC": "0"}
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    run_coach(["chat", "--user", "ana"], env, "/start\n1\nFournil Ana\n", here)
+    resumed = run_coach(["chat", "--user", "ana"], env, "/plan\n", there)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Fournil Ana" in resumed.stdout
+    assert list((home / ".local" / "share" / "coach" / "owners").glob("*.json"))
+    assert not list(here.iterdir()) and not list(there.iterdir())
 
 
 def test_the_operator_exports_and_deletes_an_owner_from_the_command_line(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock, tmp_path
     clock.advance(timedelta(days=8))  # no post for a week: the cadence nudge and a weekly check-in
     out = io.StringIO()
     chat = TerminalChat(
-        app.engine, clock, "ana", "fr", stdin=io.StringIO("/progress\n"), stdout=out, files=tmp_path
+        app.engine, clock, "ana", "fr", stdin=io.StringIO("/progress\n"), stdout=out, pictures=tmp_path
     )
     assert chat.run() == 0
     shown = out.getvalue()
@@ -110,7 +110,8 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock, tmp_path
     charts = [p.suffix for p in tmp_path.iterdir() if p.is_file()]
     assert charts == [".png", ".png"], "the check-in's chart, and /progress's"
     again = io.StringIO()
-    TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO(""), stdout=again, files=tmp_path).run()
+    quiet = io.StringIO("")
+    TerminalChat(app.engine, clock, "ana", "fr", stdin=quiet, stdout=again, pictures=tmp_path).run()
     assert app.engine.translators["fr"].tr("terminal.nudges") not in again.getvalue(), "shown once"
 
 

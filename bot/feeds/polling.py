@@ -129,6 +129,9 @@ class Poller:
             fetched = await fetcher.get(url, state.etag, state.last_modified)
         except FetchError as exc:
             return Outcome(owner_id, url, error=exc.reason, retry_after=exc.retry_after)
+        except Exception:  # one odd server must not stop the round for everybody
+            log.exception("feed %s of owner %s: unexpected failure", url, owner_id)
+            return Outcome(owner_id, url, error="unreachable")
         if fetched.unchanged:
             return Outcome(owner_id, url, fetched)
         try:

@@ -391,5 +391,9 @@ class Store(ABC):
                 found.append(owner_id)
         return found
 
+    def check(self) -> None:
+        """Raise when the store cannot serve a read now (for `/healthz`)."""
+        next(iter(self.owner_ids()), None)
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release files or connections."""
