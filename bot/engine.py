@@ -116,8 +116,10 @@ class Engine:
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         language = normalise_language(event.language) or DEFAULT_LANGUAGE
         stamp = event.at.isoformat()
+        came_from = sanitise_text(event.args)[:64] if event.command == "start" and event.args else None
         return OwnerRecord(
-            event.owner_id, event.channel, language, state="", created_at=stamp, updated_at=stamp
+            event.owner_id, event.channel, language, state="", created_at=stamp, updated_at=stamp,
+            came_from=came_from or None,
         )
 
     def _fallback_translator(self, event: InboundEvent) -> Translator:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot import logs
-from tests.fakes.processes import Background, free_port, run_coach
+from tests.fakes.processes import Background, free_port, run_coach, start_coach, wait_for_line
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -291,3 +291,34 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(env: dict[str, str], tmp
     )
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "from-dotenv" / "owners").glob("*.json")), "COACH_DATA_DIR from .env"
+
+
+def test_the_telegram_bot_describes_itself_per_language_and_keeps_where_an_owner_came_from(
+    env: dict[str, str], background: Background
+) -> None:
+    fake = FakeTelegram()
+    background.run(fake.start())
+    env |= {"TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_API_BASE_URL": fake.url}
+    process = start_coach(["telegram"], env)
+    try:
+        wait_for_line(process, "polling for updates as @coach_bot", timeout=120)
+        background.run(fake.say(77, "/start flyer-boulangerie", "fr"))
+        background.run(fake.wait_for(lambda: bool(fake.sent[77]), timeout=60))
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=60)
+        background.run(fake.stop())
+    assert process.returncode == 0 and TG_TOKEN not in err, err
+    described = {
+        (method, params.get("language_code", "")): params
+        for method, params in fake.calls
+        if method in ("setMyDescription", "setMyShortDescription")
+    }
+    methods, languages = ("setMyDescription", "setMyShortDescription"), ("fr", "en", "")
+    assert set(described) == {(m, lang) for m in methods for lang in languages}
+    assert "coach" in described[("setMyDescription", "en")]["description"].lower()
+    assert described[("setMyShortDescription", "fr")]["short_description"] != described[
+        ("setMyShortDescription", "en")
+    ]["short_description"]
+    exported = run_coach(["export", "--owner", "telegram:77"], env)
+    assert json.loads(exported.stdout)["owner"]["came_from"] == "flyer-boulangerie"

@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.events import Reply
 from bot.store.base import OutboxEntry, OwnerRecord
 from bot.store.postgres import PostgresStore, migrate
 from tests.fakes.postgres_server import PostgresServer
-from tests.fakes.processes import Background, free_port, start_coach, wait_for_line
+from tests.fakes.processes import Background, free_port, start_coach, wait_for_line, wait_healthy
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -126,3 +127,45 @@ def test_a_database_down_at_a_nudge_round_is_logged_once_and_resumed(
             loop.run(telegram.stop())
     assert nudges.returncode == 0 and "Traceback" not in err, err
     assert [m["text"] for m in telegram.sent[43]] == ["Rappel"]
+
+
+def test_healthz_says_when_the_database_is_down_and_when_it_is_back(
+    own_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = own_server.new_database()
+    migrate(url)
+
+    async def status(address: str) -> int:
+        async with aiohttp.ClientSession() as session, session.get(address) as response:
+            return response.status
+
+    with Background() as loop:
+        slack = FakeSlack()
+        loop.run(slack.start())
+        web_port, clock_port = free_port(), free_port()
+        env = {
+            "COACH_DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.url,
+        }
+        web = start_coach(["slack", "--port", str(web_port)], env)
+        nudges = start_coach(["nudges", "--health-port", str(clock_port)], env)
+        health = {
+            "web": f"http://127.0.0.1:{web_port}/healthz",
+            "clock": f"http://127.0.0.1:{clock_port}/healthz",
+        }
+        try:
+            for address in health.values():
+                loop.run(wait_healthy(address, timeout=120))
+            own_server.pause()
+            assert {name: loop.run(status(a)) for name, a in health.items()} == {"web": 503, "clock": 503}
+            own_server.resume()
+            for address in health.values():
+                loop.run(wait_healthy(address, timeout=120))
+        finally:
+            for process in (web, nudges):
+                process.terminate()
+            errors = [process.communicate(timeout=60)[1] for process in (web, nudges)]
+            loop.run(slack.stop())
+    assert web.returncode == 0 and nudges.returncode == 0, errors

@@ -16,13 +16,14 @@ from typing import Any
 
 from aiohttp import web
 from telegram import Bot, Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import health
 from bot.app import App
 from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender, bot_urls
 from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError, Settings, Unreachable
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
 from bot.outage import Outage, reason
 from bot.outbox import Limits
@@ -134,6 +135,20 @@ async def _start_polling(application: Any, on_error: Any) -> None:
     await application.start()
 
 
+async def describe(bot: Any, app: App) -> None:
+    """The bot's description (shown before the first message) and short description, per language.
+
+    French is also the default for other languages. A refusal is logged, not fatal.
+    """
+    try:
+        for language in (*LANGUAGES, None):
+            t = app.engine.translators[language or DEFAULT_LANGUAGE]
+            await bot.set_my_description(t.tr("telegram.description"), language_code=language)
+            await bot.set_my_short_description(t.tr("telegram.short_description"), language_code=language)
+    except TelegramError as error:
+        log.warning("Telegram: the bot's description was not set (%s)", reason(error))
+
+
 def run_telegram(
     app: App,
     webhook_url: str | None,
@@ -153,6 +168,7 @@ def run_telegram(
     served: list[web.AppRunner] = []
 
     async def start_nudges(application: Any) -> None:
+        await describe(application.bot, app)
         senders = {CHANNEL: TelegramSender(application.bot, app.engine.pictures)}
         task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}, sweep_interval))
         background.add(task)  # keep a reference: the loop holds tasks weakly

@@ -258,10 +258,14 @@ class OwnerRecord:
     next_check_at: str | None = None
     created_at: str = ""
     updated_at: str = ""
+    came_from: str | None = None
+    """Where the owner came from, when their first `/start` said (a Telegram deep link's payload)."""
 
     def to_doc(self) -> dict[str, Any]:
         """The record as a JSON-ready document, with its schema version."""
         doc: dict[str, Any] = {"v": SCHEMA_VERSION, **vars(self)}
+        if self.came_from is None:  # kept out of records that never had it
+            del doc["came_from"]
         doc["posts"] = [p.to_doc() for p in self.posts]
         doc["waiting"] = self.waiting.to_doc()
         doc["prefs"] = self.prefs.to_doc()
