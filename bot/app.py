@@ -51,7 +51,8 @@ def build_app(
                 raise FlowError(f"{where}: text key {key!r} has no {language} text in locales/")
     store = store if store is not None else open_store(settings, readonly, shared)
     feeds = FeedCommands(FetchPolicy(allow_private=settings.feeds_allow_private))
-    return App(settings, Engine(journey, store, settings.locales_dir, feeds), store, clock or SystemClock())
+    engine = Engine(journey, store, settings.locales_dir, feeds, settings.data_dir / "pictures")
+    return App(settings, engine, store, clock or SystemClock())
 
 
 def open_store(settings: Settings, readonly: bool = False, shared: bool = False) -> Store:

@@ -27,6 +27,8 @@ from bot.flows import DONE, Flows, Step
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine, next_state
 from bot.nudges import rules
+from bot.pictures import replies as pictures
+from bot.pictures.studio import Pictures
 from bot.store.base import OwnerRecord, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -39,13 +41,19 @@ class Engine:
     """Drives every owner through the flows; safe to call from several threads."""
 
     def __init__(
-        self, flows: Flows, store: Store, localedir: Path, feeds: FeedCommands | None = None
+        self,
+        flows: Flows,
+        store: Store,
+        localedir: Path,
+        feeds: FeedCommands | None = None,
+        pictures_dir: Path | None = None,
     ) -> None:
         self.flows = flows
         self.store = store
         self.feeds = feeds or FeedCommands()
         self.machine = build_machine(flows)
         self.translators = {lang: Translator(lang, localedir) for lang in LANGUAGES}
+        self.pictures = Pictures(flows, store, self.translators, localedir, pictures_dir)
         shared: dict[str, int] = {}
         for step in flows.steps.values():
             for variant in step.after:
@@ -79,6 +87,7 @@ class Engine:
                 return [Reply(self.translators[record.language].tr("error.internal"))]
             if turn.erase:
                 self.store.delete(event.owner_id)
+                self.pictures.forget(event.owner_id)
                 log.info("owner %s erased at their request", event.owner_id)
                 return replies
             rules.note_reaction(record)  # any word from the owner is a reaction
@@ -100,8 +109,9 @@ class Engine:
         if record is None or not record.state:
             return None
         turn = _Turn(self, record, InboundEvent(owner_id, record.channel, at))
-        progress = turn.cmd_progress("")[0].text
-        return Overview(record.language, progress, turn.plan_text())
+        progress, *chart = turn.cmd_progress("")
+        pictured = chart[0] if chart and chart[0].attachment is not None else None
+        return Overview(record.language, progress.text, turn.plan_text(), pictured)
 
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         language = normalise_language(event.language) or DEFAULT_LANGUAGE
@@ -123,6 +133,8 @@ class Overview:
     language: str
     progress: str
     plan: str
+    chart: Reply | None = None
+    """The chart of the weeks once the plan is made (its text says the figures in words)."""
 
 
 @dataclass
@@ -194,7 +206,8 @@ class _Turn:
     def cmd_progress(self, args: str) -> list[Reply]:
         state = self.record.state
         if state == DONE:
-            return [Reply(tracking.week_view(self.record, self.flows, self.t, self.now))]
+            week = tracking.week_view(self.record, self.flows, self.t, self.now)
+            return [Reply(week), *pictures.progress_chart(self.record, self.flows, self.t, self.now)]
         module = self.flows.module_of(state)
         counted = self.flows.modules[1:]
         step_no, total = module.step_ids.index(state) + 1, len(module.step_ids)
@@ -257,6 +270,8 @@ class _Turn:
         return plan.render(self.flows, self.record.answers, self.t, self._completed_at(), self.now)
 
     def cmd_plan(self, args: str) -> list[Reply]:
+        if pictures.wants_card(args):
+            return [*pictures.card_replies(self.record, self.t), *self.ask_current()]
         text = self.plan_text()
         if self.record.state != DONE:
             return [Reply(self.t.tr("plan.not_finished") + "\n\n" + text), *self.ask_current()]

@@ -62,7 +62,7 @@ class ChannelSenders:
 
         bot = await open_bot(self.app.settings)
         stack.push_async_callback(bot.shutdown)
-        return telegram.TelegramSender(bot), Limits()
+        return telegram.TelegramSender(bot, self.app.engine.pictures), Limits()
 
     async def _open_slack(self, stack: contextlib.AsyncExitStack) -> tuple[Sender, Limits]:
         from bot.channels import slack

@@ -179,7 +179,7 @@ def run_telegram(
 
     async def start_nudges(application: Any) -> None:
         await describe(application.bot, app)
-        senders = {CHANNEL: TelegramSender(application.bot)}
+        senders = {CHANNEL: TelegramSender(application.bot, app.engine.pictures)}
         task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}, sweep_interval))
         background.add(task)  # keep a reference: the loop holds tasks weakly
         if health_port is not None and not webhook_url:

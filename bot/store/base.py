@@ -157,6 +157,14 @@ class Waiting:
 
 
 @dataclass
+class ReplyWait:
+    """A wait for a reply that ended: from the first comment waiting to the last answered (ISO times)."""
+
+    since: str
+    until: str
+
+
+@dataclass
 class Lease:
     """Who is delivering an outbox entry (`<process>/<deliverer>`), and until when (epoch seconds)."""
 
@@ -222,7 +230,8 @@ class OwnerRecord:
     """Everything kept about one owner: where they are, what they answered, how they are doing.
 
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
-    owed); `prefs` their reminder settings; `nudges` what the reminders did; `outbox` the
+    owed), `reply_waits` the waits for a reply that ended (for the weekly chart); `prefs` their
+    reminder settings; `nudges` what the reminders did; `outbox` the
     messages owed to them and not yet delivered; `feeds` the public feeds followed for their posts
     (`bot.feeds`); `next_check_at` when the nudge runner should
     look at this owner again. The stored document keeps these names as its keys.
@@ -240,6 +249,7 @@ class OwnerRecord:
     completed_at: str | None = None
     posts: list[Post] = field(default_factory=list)
     waiting: Waiting = field(default_factory=Waiting)
+    reply_waits: list[ReplyWait] = field(default_factory=list)
     prefs: Settings = field(default_factory=Settings)
     nudges: ReminderState = field(default_factory=ReminderState)
     outbox: list[OutboxEntry] = field(default_factory=list)
@@ -264,6 +274,9 @@ class OwnerRecord:
         doc["feeds"] = [f.to_doc() for f in self.feeds]
         if not self.feeds:
             del doc["feeds"]  # an owner without feeds is stored as before feeds existed
+        doc["reply_waits"] = [vars(w).copy() for w in self.reply_waits]
+        if not self.reply_waits:
+            del doc["reply_waits"]  # likewise before any wait for a reply ended
         return doc
 
     @classmethod
@@ -275,6 +288,8 @@ class OwnerRecord:
         try:
             doc["posts"] = [Post(**_fields(Post, p, owner)) for p in doc.get("posts") or []]
             doc["waiting"] = Waiting.from_doc(doc.get("waiting") or {}, owner)
+            waits = doc.get("reply_waits") or []
+            doc["reply_waits"] = [ReplyWait(**_fields(ReplyWait, w, owner)) for w in waits]
             doc["prefs"] = Settings.from_doc(doc.get("prefs") or {}, owner)
             doc["nudges"] = ReminderState.from_doc(doc.get("nudges") or {}, owner)
             doc["outbox"] = [OutboxEntry.from_doc(e, owner) for e in doc.get("outbox") or []]
