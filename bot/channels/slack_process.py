@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.app import App
-from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, failure, web_client
+from bot.channels.slack import SlackChannel, failure, web_client
 from bot.config import ConfigError, Settings
 from bot.nudges.loop import deliver_forever
 
@@ -71,7 +71,7 @@ def web_app(app: App, channel: SlackChannel, bolt: AsyncApp) -> web.Application:
         return web.Response(text="ok")
 
     async def nudges(_: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(deliver_forever(app, {CHANNEL: SlackSender(channel)}, {CHANNEL: LIMITS}))
+        task = asyncio.create_task(deliver_forever(app, channel.outbox))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -94,8 +94,7 @@ def run_slack(app: App, listen: str, port: int) -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            sender = {CHANNEL: SlackSender(channel)}
-            task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}))
+            task = asyncio.create_task(deliver_forever(app, channel.outbox))
             handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]
             await stop.wait()

@@ -1,7 +1,7 @@
 """`coach telegram`: the bot's process, long polling or webhook, with the nudge loop inside it.
 
 On TinyDB one process owns the data folder, so the reminders are claimed and delivered here,
-through the same bot, rate limits and retries as the conversation.
+through the same bot and outbox as the conversation: one rate limit, answers first.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from telegram import Update
 from telegram.error import InvalidToken
 
 from bot.app import App
-from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender
+from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError
 from bot.nudges.loop import deliver_forever
-from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
@@ -62,8 +61,7 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
     background: set[asyncio.Task[None]] = set()
 
     async def start_nudges(application: Any) -> None:
-        senders = {CHANNEL: TelegramSender(application.bot)}
-        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}))
+        task = asyncio.create_task(deliver_forever(app, channel.outbox))
         background.add(task)  # keep a reference: the loop holds tasks weakly
 
     async def stop_nudges(_: Any) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import TextIO
@@ -46,16 +46,14 @@ async def sweep_and_deliver(
     return claimed
 
 
-async def deliver_forever(
-    app: App, senders: Mapping[str, Sender], limits: Mapping[str, Limits], interval: float = INTERVAL
-) -> None:
-    """Inside a channel's process: sweep and deliver through its senders until cancelled.
+async def deliver_forever(app: App, outbox: Outbox, interval: float = INTERVAL) -> None:
+    """Inside a channel's process: sweep and deliver through the channel's outbox until cancelled.
 
     On TinyDB one process owns the data folder, so a channel's process claims and delivers the
-    reminders itself, with the same rate limits and retries as its conversations.
+    reminders itself, through the outbox its conversations use: one rate limit per bot token
+    or workspace for both, the answers to owners who are waiting first.
     """
     runner = NudgeRunner(app.engine)
-    outbox = Outbox(app.store, senders, limits)
     while True:
         try:
             await sweep_and_deliver(app, runner, outbox, app.clock.now())

@@ -21,6 +21,9 @@ class FakeSender:
         self.over_cap = 0
         self._window: deque[float] = deque()
 
+    def scope(self, owner_id: str) -> str:
+        return "fake"
+
     async def send(self, owner_id: str, reply: Reply) -> None:
         await asyncio.sleep(0)
         if owner_id in self.unreachable:

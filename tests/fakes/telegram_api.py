@@ -226,10 +226,13 @@ class FakeTelegram:
 
     async def _sendDocument(self, params: dict[str, Any]) -> Any:
         upload = params["document"]  # a multipart file part
-        document = {"file_name": upload.filename, "content": upload.file.read().decode()}
+        content = upload.file.read().decode()
         message = await self._sendMessage({**params, "text": params.get("caption", "")})
-        message["document"] = document
-        return message
+        message["document"] = {"file_name": upload.filename, "content": content}  # what tests read
+        return {  # what the Bot API answers
+            **{k: v for k, v in message.items() if k != "document"},
+            "document": {"file_id": "f1", "file_unique_id": "u1", "file_name": upload.filename},
+        }
 
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 60.0) -> None:
         """Wait until `chat_id` has received more than `count` messages (no polling: for benchmarks)."""
