@@ -262,7 +262,7 @@ class Outbox:
                         return sent, False
                     else:
                         sent += 1
-                    await asyncio.to_thread(mark_delivered, self.store, owner_id, entry.id, index + 1)
+                    await asyncio.to_thread(self._mark_delivered, owner_id, entry.id, index + 1)
             self._rounds.pop(owner_id, None)
         finally:
             more = await asyncio.to_thread(self._release, owner_id)
@@ -314,6 +314,9 @@ class Outbox:
                 entry.lease = lease
             self.store.put(record)
             return record.channel, record.outbox
+
+    def _mark_delivered(self, owner_id: str, entry_id: str, delivered: int) -> None:
+        mark_delivered(self.store, owner_id, entry_id, delivered)
 
     def _release(self, owner_id: str) -> bool:
         """Give the lease back; tell whether entries claimed meanwhile are waiting."""

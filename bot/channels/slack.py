@@ -96,14 +96,14 @@ def split_owner(owner: str) -> tuple[str, str]:
     return team, user
 
 
-def web_client(api_url: str | None, token: str | None = None) -> AsyncWebClient:
+def web_client(api_url: str | None, token: str | None = None, timeout: float = API_TIMEOUT) -> AsyncWebClient:
     """A Web API client that tries each call once: the outbox owns the one retry policy.
 
     A call gets API_TIMEOUT seconds, not slack_sdk's 30: an owner waiting longer should rather
     have the message from the outbox's next try.
     """
     return AsyncWebClient(
-        token=token, base_url=api_url or DEFAULT_API_URL, timeout=API_TIMEOUT, retry_handlers=[]
+        token=token, base_url=api_url or DEFAULT_API_URL, timeout=int(timeout), retry_handlers=[]
     )
 
 
@@ -116,6 +116,8 @@ class SlackChannel:
         self.engine = engine
         self.clock = clock
         self.api_url = api_url or DEFAULT_API_URL
+        self.api_timeout: float = API_TIMEOUT
+        """Seconds a Web API call may take (set before `build`)."""
         self.outbox = outbox or Outbox(engine.store, {}, {})
         """Delivers the replies and the reminders, shared with the nudge loop of the process."""
         self.outbox.add(CHANNEL, SlackSender(self), LIMITS)
@@ -137,7 +139,7 @@ class SlackChannel:
         state_dir: Path | None = None,
     ) -> AsyncApp:
         """The Bolt app: with `token` for one workspace, or with OAuth for installing into many."""
-        client = web_client(self.api_url, token)
+        client = web_client(self.api_url, token, self.api_timeout)
         if token:
             self.token = token
             app = AsyncApp(signing_secret=signing_secret, client=client)  # the client carries the token
@@ -268,7 +270,7 @@ class SlackChannel:
         team = str(body.get("team_id") or "")
         user = str(event.get("user") or "")
         if user:
-            await self.publish_home(client, team, user, force=True)
+            await _best_effort("views.publish", self.publish_home(client, team, user, force=True))
 
     async def on_other_event(self, event: dict[str, Any]) -> None:
         """An event the coach does not use: acknowledged (so Slack does not retry it), ignored."""
@@ -326,6 +328,9 @@ class SlackChannel:
         except SlackApiError as error:
             log.info("no locale for %s: %s", owner, failure(error)[0])
             return DEFAULT_LANGUAGE
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # the owner is not kept waiting
+            log.info("no locale for %s: %r", owner, error)
+            return DEFAULT_LANGUAGE
         return normalise_language(str((info.get("user") or {}).get("locale") or "")) or DEFAULT_LANGUAGE
 
     def _translator(self, owner: str) -> Translator:
@@ -381,12 +386,12 @@ class SlackChannel:
         """A client with the workspace's bot token, or None when it is not installed (any more)."""
         if self.token:
             if self._client is None:
-                self._client = web_client(self.api_url, self.token)
+                self._client = web_client(self.api_url, self.token, self.api_timeout)
             return self._client
         assert self.installations is not None
         # Looked up each time: a reinstall brings a new token, an uninstall takes it away.
         bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
-        return web_client(self.api_url, bot.bot_token) if bot else None
+        return web_client(self.api_url, bot.bot_token, self.api_timeout) if bot else None
 
 
 async def post(client: AsyncWebClient, channel: str, reply: Reply) -> None:

@@ -214,12 +214,14 @@ class TelegramChannel:
         after_init: Callable[[Any], Awaitable[None]] | None = None,
         before_stop: Callable[[Any], Coroutine[Any, Any, None]] | None = None,
         overall_per_second: float = 30,
+        read_timeout: float = 5.0,
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake).
 
         `run_polling` (or `serve_webhook`) sets the command menu, then calls `after_init`, once started,
         and `before_stop` when stopping. The bot's messages go through the outbox: `retries` tries
-        each, at most `overall_per_second` (Telegram's ~30/s; 0 lifts it, for benchmarks).
+        each, at most `overall_per_second` (Telegram's ~30/s; 0 lifts it, for benchmarks). A call
+        Telegram holds longer than `read_timeout` seconds is given up and tried again.
         """
 
         async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -237,7 +239,7 @@ class TelegramChannel:
             token,
             base_url=api,
             base_file_url=files,
-            request=HTTPXRequest(connection_pool_size=256),
+            request=HTTPXRequest(connection_pool_size=256, read_timeout=read_timeout),
             get_updates_request=HTTPXRequest(),
         )
         limits = Limits(per_second=overall_per_second or 1e9, attempts=max(1, retries))
