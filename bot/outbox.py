@@ -27,6 +27,7 @@ once: no call is made for them afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -43,8 +44,6 @@ from bot.store.base import Lease, OutboxEntry, OwnerRecord, Store
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
 """How long a deliverer may hold an owner's waiting messages before another one takes over."""
-WINDOW_MARGIN = 0.02
-"""Seconds added to each one-second window: requests sent a second apart may land a little closer."""
 REPLY = "reply"
 """The kind of the entries holding the replies to an event: someone is waiting for them."""
 
@@ -121,8 +120,8 @@ def _limiter(per_second: float, burst: int = 0) -> SlidingWindowLimiter:
     if burst:
         return SlidingWindowLimiter(burst, burst / per_second)
     if per_second >= 1:
-        return SlidingWindowLimiter(int(per_second), 1.0 + WINDOW_MARGIN)
-    return SlidingWindowLimiter(1, 1 / per_second + WINDOW_MARGIN)
+        return SlidingWindowLimiter(int(per_second), 1.0)
+    return SlidingWindowLimiter(1, 1 / per_second)
 
 
 class Outbox:
@@ -189,10 +188,11 @@ class Outbox:
             reraise=True,
         ):
             with attempt:
-                if priority != URGENT:  # an owner waiting gets the answer at once: a short burst
-                    await self._chat_limiter(channel, owner_id).acquire(priority)
-                await self._scope_limiter(channel, owner_id).acquire(priority)
-                await sender.send(owner_id, reply)
+                async with contextlib.AsyncExitStack() as slots:
+                    if priority != URGENT:  # an owner waiting gets the answer at once: a short burst
+                        await slots.enter_async_context(self._chat_limiter(channel, owner_id).slot(priority))
+                    await slots.enter_async_context(self._scope_limiter(channel, owner_id).slot(priority))
+                    await sender.send(owner_id, reply)
 
     # --- delivering an owner's outbox ---------------------------------------------------------
 

@@ -16,10 +16,12 @@ exact thing a platform's cap counts, and a heap of waiters gives the order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 
 URGENT = 0
 """An owner is waiting for this message: their answer."""
@@ -28,14 +30,20 @@ BROADCAST = 1
 
 
 class SlidingWindowLimiter:
-    """Grants sends so that every window of `period` seconds holds at most `limit` of them."""
+    """Grants sends so that every window of `period` seconds holds at most `limit` of them.
+
+    A send counts from the moment it is granted until it is over, then for `period` after that:
+    requests that leave on time but reach the platform late (a busy event loop, a slow network)
+    can then never bunch up into more than `limit` in one window at the platform's end.
+    """
 
     def __init__(self, limit: int, period: float = 1.0) -> None:
         if limit < 1 or period <= 0:
             raise ValueError("a limit of at least 1 per positive period")
         self.limit = limit
         self.period = period
-        self._times: deque[float] = deque()
+        self._times: deque[float] = deque()  # when each recent send was over
+        self._sending = 0
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -45,23 +53,44 @@ class SlidingWindowLimiter:
         """How many acquisitions wait now."""
         return sum(1 for _, _, future in self._waiting if not future.done())
 
+    @contextlib.asynccontextmanager
+    async def slot(self, priority: int = URGENT) -> AsyncIterator[None]:
+        """Hold one send: granted when the window has room (the most urgent first), counted till done."""
+        await self.acquire(priority)
+        try:
+            yield
+        finally:
+            self.release()
+
     async def acquire(self, priority: int = URGENT) -> None:
-        """Return once sending now keeps every window at `limit` or fewer, the most urgent first."""
+        """Wait for room in the window; `release` must follow once the send is over."""
         if not self._waiting and self._take():
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (priority, next(self._order), future))
         self._serve()
-        await future  # cancelled while waiting: `_serve` skips it
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # granted, then given up: give it back
+                self._sending -= 1
+                self._serve()
+            raise
+
+    def release(self) -> None:
+        """The send is over: it counts for one more `period`, from now."""
+        self._sending -= 1
+        self._times.append(time.monotonic())
+        self._serve()
 
     def _take(self) -> bool:
         """Count one send now if the window has room."""
         now = time.monotonic()
         while self._times and now - self._times[0] >= self.period:
             self._times.popleft()
-        if len(self._times) >= self.limit:
+        if len(self._times) + self._sending >= self.limit:
             return False
-        self._times.append(now)
+        self._sending += 1
         return True
 
     def _serve(self) -> None:
@@ -75,16 +104,10 @@ class SlidingWindowLimiter:
                 break
             heapq.heappop(self._waiting)
             future.set_result(None)
-        if self._waiting and self._timer is None:
+        if self._waiting and self._timer is None and self._times:  # else a release will serve
             delay = max(0.0, self.period - (time.monotonic() - self._times[0]))
             self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
 
     def _wake(self) -> None:
         self._timer = None
         self._serve()
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
