@@ -230,6 +230,68 @@ class Outbox:
             else:
                 self._owners[owner_id] = (lock, users - 1)
 
+    async def deliver_replies(self, owner_id: str, entry_id: str, replies: list[Reply]) -> int:
+        """Send the replies the engine just kept under this deliverer's lease, then anything else due.
+
+        The engine wrote them leased to `deliverer` with the answer, so they go out at once,
+        without reading them back; each is marked as it goes out, as in `deliver`.
+        """
+        if not replies:
+            return await self.deliver(owner_id, URGENT)
+        channel = owner_id.split(":", 1)[0]
+        if channel not in self.senders:
+            return await self.deliver(owner_id, URGENT)
+        lock, users = self._owners.get(owner_id) or (asyncio.Lock(), 0)
+        self._owners[owner_id] = (lock, users + 1)
+        try:
+            async with lock:
+                sent, stopped, others = await self._send_entry(
+                    owner_id, channel, entry_id, replies, 0, URGENT
+                )
+                if stopped:
+                    await asyncio.to_thread(self._release, owner_id)
+        finally:
+            lock, users = self._owners[owner_id]
+            if users <= 1:
+                del self._owners[owner_id]
+            else:
+                self._owners[owner_id] = (lock, users - 1)
+        if others and not stopped:  # reminders waiting too: the owner is here, they go now
+            sent += await self.deliver(owner_id, URGENT)
+        return sent
+
+    async def _send_entry(
+        self, owner_id: str, channel: str, entry_id: str, replies: list[Reply], start: int, priority: int
+    ) -> tuple[int, bool, int]:
+        """Send one entry's messages from `start`, marking each as it goes out.
+
+        Return how many went out, whether it stopped short (an unreachable owner, a platform
+        still failing after the retries), and how many other entries wait in the outbox.
+        """
+        sent, others = 0, 0
+        for index in range(start, len(replies)):
+            try:
+                await self._send(channel, owner_id, replies[index], priority)
+            except Unreachable as error:
+                log.info("owner %s unreachable (%s): messages dropped", owner_id, error)
+                await asyncio.to_thread(mark_unreachable, self.store, owner_id)
+                return sent, True, 0
+            except Refused as error:
+                log.error("%s refused a message to %s (%s); it is dropped", channel, owner_id, error)
+            except (RetryLater, TransientError) as error:
+                attempts = self.limits[channel].attempts
+                log.warning("delivery to %s postponed after %d tries: %r", owner_id, attempts, error)
+                self._try_again_later(owner_id, channel)
+                return sent, True, 0
+            except Exception:  # a fault of ours: keep the message, say it loudly
+                log.exception("delivery to %s failed; kept for the next round", owner_id)
+                return sent, True, 0
+            else:
+                sent += 1
+            others = await asyncio.to_thread(self._mark_delivered, owner_id, entry_id, index + 1)
+        self._rounds.pop(owner_id, None)
+        return sent, False, others
+
     async def _deliver_leased(self, owner_id: str, priority: int) -> tuple[int, bool]:
         """Deliver the entries waiting when the lease was taken; tell whether new ones came."""
         leased = await asyncio.to_thread(self._lease, owner_id)
@@ -243,27 +305,12 @@ class Outbox:
         try:
             for entry in entries:
                 urgency = URGENT if entry.kind == REPLY else priority
-                for index in range(entry.delivered, len(entry.replies)):
-                    try:
-                        await self._send(channel, owner_id, entry.replies[index], urgency)
-                    except Unreachable as error:
-                        log.info("owner %s unreachable (%s): messages dropped", owner_id, error)
-                        await asyncio.to_thread(mark_unreachable, self.store, owner_id)
-                        return sent, False
-                    except Refused as error:
-                        log.error("%s refused a message to %s (%s); it is dropped", channel, owner_id, error)
-                    except (RetryLater, TransientError) as error:
-                        attempts = self.limits[channel].attempts
-                        log.warning("delivery to %s postponed after %d tries: %r", owner_id, attempts, error)
-                        self._try_again_later(owner_id, channel)
-                        return sent, False
-                    except Exception:  # a fault of ours: keep the message, say it loudly
-                        log.exception("delivery to %s failed; kept for the next round", owner_id)
-                        return sent, False
-                    else:
-                        sent += 1
-                    await asyncio.to_thread(self._mark_delivered, owner_id, entry.id, index + 1)
-            self._rounds.pop(owner_id, None)
+                done, stopped, _ = await self._send_entry(
+                    owner_id, channel, entry.id, entry.replies, entry.delivered, urgency
+                )
+                sent += done
+                if stopped:
+                    break
         finally:
             more = await asyncio.to_thread(self._release, owner_id)
         return sent, more
@@ -309,14 +356,19 @@ class Outbox:
                 return None
             if any(held_elsewhere(self.store, e, self.deliverer) for e in record.outbox):
                 return record.channel, []
-            lease = Lease(self.deliverer, time.time() + LEASE_SECONDS)
-            for entry in record.outbox:
-                entry.lease = lease
-            self.store.put(record)
+            now = time.time()
+            if not all(
+                e.lease and e.lease.holder == self.deliverer and e.lease.until > now + 60
+                for e in record.outbox
+            ):
+                lease = Lease(self.deliverer, now + LEASE_SECONDS)
+                for entry in record.outbox:
+                    entry.lease = lease
+                self.store.put(record)
             return record.channel, record.outbox
 
-    def _mark_delivered(self, owner_id: str, entry_id: str, delivered: int) -> None:
-        mark_delivered(self.store, owner_id, entry_id, delivered)
+    def _mark_delivered(self, owner_id: str, entry_id: str, delivered: int) -> int:
+        return mark_delivered(self.store, owner_id, entry_id, delivered)
 
     def _release(self, owner_id: str) -> bool:
         """Give the lease back; tell whether entries claimed meanwhile are waiting."""
@@ -377,16 +429,20 @@ def reply_entry_id(event: InboundEvent) -> str:
     return f"reply|{event.event_id or event.at.isoformat()}"
 
 
-def mark_delivered(store: Store, owner_id: str, entry_id: str, delivered: int) -> None:
-    """Note that the first `delivered` messages of an entry went out; drop the entry once all did."""
+def mark_delivered(store: Store, owner_id: str, entry_id: str, delivered: int) -> int:
+    """Note that the first `delivered` messages of an entry went out; drop the entry once all did.
+
+    Return how many other entries wait in the owner's outbox.
+    """
     with store.lock(owner_id):
         record = store.get(owner_id)
         found = _find(record, entry_id)
         if record is None or found is None:
-            return
+            return len(record.outbox) if record else 0
         found.delivered = delivered
         record.outbox = [e for e in record.outbox if not e.done]
         store.put(record)
+        return sum(1 for e in record.outbox if e.id != entry_id)
 
 
 def give_back(store: Store, owner_id: str, entry_id: str, drop: bool = False) -> None:

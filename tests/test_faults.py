@@ -25,6 +25,7 @@ from bot.channels.slack import SlackChannel
 from bot.channels.telegram import TelegramChannel, callback_data
 from bot.clock import FixedClock
 from bot.config import Settings
+from tests.fakes.chaos import Chaos
 from tests.fakes.journeys import LOCAL_BAKERY
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member, buttons
 from tests.fakes.telegram_api import FakeTelegram
@@ -75,6 +76,13 @@ def _repeats(messages: list[dict[str, Any]]) -> int:
         for before, after in itertools.pairwise(messages)
         if (before["text"], before.get("reply_markup")) == (after["text"], after.get("reply_markup"))
     )
+
+
+def _exercised(chaos: Chaos, methods: list[str]) -> None:
+    """Faults were drawn on each of these methods, and both kinds of fault somewhere."""
+    for method in methods:
+        assert chaos.injected[f"error:{method}"] + chaos.injected[f"timeout:{method}"] > 0, method
+    assert chaos.injected["error"] and chaos.injected["timeout"]
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -150,10 +158,7 @@ def test_telegram_under_faults_every_owner_gets_every_answer_once_the_faults_sto
 
     with caplog.at_level(logging.WARNING):
         fake = asyncio.run(main())
-    for kind in ("error", "timeout"):
-        for method in ("sendMessage", "answerCallbackQuery", "editMessageText"):
-            assert fake.chaos.injected[f"{kind}:{method}"] > 0, f"no {kind} on {method}: nothing tested"
-    assert fake.chaos.injected["error:getUpdates"] + fake.chaos.injected["timeout:getUpdates"] > 0
+    _exercised(fake.chaos, ["sendMessage", "answerCallbackQuery", "editMessageText", "getUpdates"])
     repeats, late = sum(_repeats(fake.sent[u]) for u in users), fake.chaos.injected["late:sendMessage"]
     assert repeats <= late, f"{repeats} repeats, {late} messages taken whose answer was lost"
     assert not _errors(caplog), _errors(caplog)[:3]
@@ -227,9 +232,7 @@ def test_slack_under_faults_every_member_gets_every_answer_once_the_faults_stop(
 
     with caplog.at_level(logging.WARNING):
         fake = asyncio.run(main())
-    for kind in ("error", "timeout"):
-        for method in ("chat.postMessage", "chat.update", "views.publish"):
-            assert fake.chaos.injected[f"{kind}:{method}"] > 0, f"no {kind} on {method}: nothing tested"
+    _exercised(fake.chaos, ["chat.postMessage", "chat.update", "views.publish"])
     repeats = sum(
         1
         for u in members_ids

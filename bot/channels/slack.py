@@ -38,8 +38,16 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
-from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable, mark_unreachable
-from bot.ratelimit import URGENT
+from bot.outbox import (
+    Limits,
+    Outbox,
+    Refused,
+    RetryLater,
+    TransientError,
+    Unreachable,
+    mark_unreachable,
+    reply_entry_id,
+)
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -304,7 +312,7 @@ class SlackChannel:
                 return  # a retried event, handled already
             if before_replies is not None:
                 self._aside(_best_effort("chat.update", before_replies()))
-            await self.outbox.deliver(owner, URGENT)
+            await self.outbox.deliver_replies(owner, reply_entry_id(event), replies)
             self._aside(_best_effort("views.publish", self.publish_home(client, team, user)))
 
     def _aside(self, call: Any) -> None:

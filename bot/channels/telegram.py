@@ -51,8 +51,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.events import COMMANDS, InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
-from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable
-from bot.ratelimit import URGENT
+from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable, reply_entry_id
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +334,7 @@ class TelegramChannel:
             ]
             text = f"{message.text}\n\n→ {', '.join(labels)}"
             self._aside(_best_effort("editMessageText", query.edit_message_text(text, reply_markup=None)))
-        await self.outbox.deliver(owner, URGENT)
+        await self.outbox.deliver_replies(owner, reply_entry_id(event), replies)
 
     def _aside(self, call: Coroutine[Any, Any, None]) -> None:
         """Run a best-effort call beside the handling, which does not wait for it."""
@@ -344,9 +343,9 @@ class TelegramChannel:
         task.add_done_callback(self._aside_tasks.discard)
 
     async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: InboundEvent) -> None:
-        await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
+        replies = await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
         self._confirm(update, context)
-        await self.outbox.deliver(event.owner_id, URGENT)
+        await self.outbox.deliver_replies(event.owner_id, reply_entry_id(event), replies)
 
     async def _only_private(self, update: Update) -> None:
         chat = update.effective_chat
