@@ -61,6 +61,9 @@ MAX_CALLBACK = 64
 MAX_CAPTION = 1024
 CHECKED, UNCHECKED = "☑ ", "☐ "
 DONE_MARK = "="
+CONNECTIONS = 64
+"""Connections kept to the Bot API: enough for Telegram's 30 messages a second with slow answers;
+httpx looks through the whole pool for every request, so no more."""
 
 
 def owner_id(user_id: int) -> str:
@@ -238,7 +241,7 @@ class TelegramChannel:
             token,
             base_url=api,
             base_file_url=files,
-            request=HTTPXRequest(connection_pool_size=256, read_timeout=read_timeout),
+            request=HTTPXRequest(connection_pool_size=CONNECTIONS, read_timeout=read_timeout),
             get_updates_request=HTTPXRequest(),
         )
         limits = Limits(per_second=overall_per_second or 1e9, attempts=max(1, retries))
