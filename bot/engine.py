@@ -21,10 +21,14 @@ from bot import data_rights, outbox, owner_settings, plan, tracking
 from bot.answers import Invalid, match_choice, parse_answer, sanitise_text
 from bot.conditions import holds
 from bot.events import COMMANDS, Attachment, Choice, InboundEvent, Reply
+from bot.feeds import pasted
+from bot.feeds.command import FeedCommands, counted_already
 from bot.flows import DONE, Flows, Step
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine, next_state
 from bot.nudges import rules
+from bot.pictures import replies as pictures
+from bot.pictures.studio import Pictures
 from bot.store.base import OwnerRecord, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -36,11 +40,20 @@ RESTART, LANGUAGE, PLAN_EDIT, DELETE = "restart", "language", "plan_edit", "dele
 class Engine:
     """Drives every owner through the flows; safe to call from several threads."""
 
-    def __init__(self, flows: Flows, store: Store, localedir: Path) -> None:
+    def __init__(
+        self,
+        flows: Flows,
+        store: Store,
+        localedir: Path,
+        feeds: FeedCommands | None = None,
+        pictures_dir: Path | None = None,
+    ) -> None:
         self.flows = flows
         self.store = store
+        self.feeds = feeds or FeedCommands()
         self.machine = build_machine(flows)
         self.translators = {lang: Translator(lang, localedir) for lang in LANGUAGES}
+        self.pictures = Pictures(flows, store, self.translators, localedir, pictures_dir)
         shared: dict[str, int] = {}
         for step in flows.steps.values():
             for variant in step.after:
@@ -74,6 +87,7 @@ class Engine:
                 return [Reply(self.translators[record.language].tr("error.internal"))]
             if turn.erase:
                 self.store.delete(event.owner_id)
+                self.pictures.forget(event.owner_id)
                 log.info("owner %s erased at their request", event.owner_id)
                 return replies
             rules.note_reaction(record)  # any word from the owner is a reaction
@@ -95,14 +109,17 @@ class Engine:
         if record is None or not record.state:
             return None
         turn = _Turn(self, record, InboundEvent(owner_id, record.channel, at))
-        progress = turn.cmd_progress("")[0].text
-        return Overview(record.language, progress, turn.plan_text())
+        progress, *chart = turn.cmd_progress("")
+        pictured = chart[0] if chart and chart[0].attachment is not None else None
+        return Overview(record.language, progress.text, turn.plan_text(), pictured)
 
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         language = normalise_language(event.language) or DEFAULT_LANGUAGE
         stamp = event.at.isoformat()
+        came_from = sanitise_text(event.args)[:64] if event.command == "start" and event.args else None
         return OwnerRecord(
-            event.owner_id, event.channel, language, state="", created_at=stamp, updated_at=stamp
+            event.owner_id, event.channel, language, state="", created_at=stamp, updated_at=stamp,
+            came_from=came_from or None,
         )
 
     def _fallback_translator(self, event: InboundEvent) -> Translator:
@@ -116,6 +133,8 @@ class Overview:
     language: str
     progress: str
     plan: str
+    chart: Reply | None = None
+    """The chart of the weeks once the plan is made (its text says the figures in words)."""
 
 
 @dataclass
@@ -155,7 +174,8 @@ class _Turn:
                 return self.meta_choice(matched)
             self.record.prompt = None
         if self.record.state == DONE:
-            return [Reply(self.t.tr("done.idle"))]
+            noted = pasted.note_link(self.record, self.event.text or "", self.flows, self.t, self.now)
+            return [Reply(noted or self.t.tr("done.idle"))]
         return self.answer(self.flows.steps[self.record.state])
 
     def begin(self) -> list[Reply]:
@@ -186,7 +206,8 @@ class _Turn:
     def cmd_progress(self, args: str) -> list[Reply]:
         state = self.record.state
         if state == DONE:
-            return [Reply(tracking.week_view(self.record, self.flows, self.t, self.now))]
+            week = tracking.week_view(self.record, self.flows, self.t, self.now)
+            return [Reply(week), *pictures.progress_chart(self.record, self.flows, self.t, self.now)]
         module = self.flows.module_of(state)
         counted = self.flows.modules[1:]
         step_no, total = module.step_ids.index(state) + 1, len(module.step_ids)
@@ -249,6 +270,8 @@ class _Turn:
         return plan.render(self.flows, self.record.answers, self.t, self._completed_at(), self.now)
 
     def cmd_plan(self, args: str) -> list[Reply]:
+        if pictures.wants_card(args):
+            return [*pictures.card_replies(self.record, self.t), *self.ask_current()]
         text = self.plan_text()
         if self.record.state != DONE:
             return [Reply(self.t.tr("plan.not_finished") + "\n\n" + text), *self.ask_current()]
@@ -266,10 +289,12 @@ class _Turn:
         if parsed is None:
             return [Reply(self.t.tr("track.usage_posted")), *self.ask_current()]
         network, promo = parsed
-        tracking.log_post(self.record, self.now, network, promo)
+        matched = tracking.log_post(self.record, self.now, network, promo)
         details = [tracking.network_label(self.flows, network, self.t)] if network else []
         details += [self.t.tr("track.promo")] if promo else []
         text = self.t.tr("track.posted", details=f" ({', '.join(details)})" if details else "")
+        if matched is not None:  # a feed or a link had counted it already (bot.feeds.counting)
+            text = counted_already(matched, self.flows, self.t)
         return [
             Reply(text + "\n\n" + tracking.week_view(self.record, self.flows, self.t, self.now)),
             *self.ask_current(),
@@ -299,6 +324,10 @@ class _Turn:
         if not args.strip():
             return owner_settings.show(self.record, self.t)
         text = owner_settings.change(self.record, args, self.t, self.all_translators, self.now)
+        return [Reply(text), *self.ask_current()]
+
+    def cmd_feeds(self, args: str) -> list[Reply]:
+        text = self.engine.feeds.run(self.record, args, self.flows, self.t, self.now)
         return [Reply(text), *self.ask_current()]
 
     # --- data rights ------------------------------------------------------------------------

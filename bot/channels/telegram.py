@@ -52,6 +52,7 @@ from bot.engine import Engine
 from bot.events import COMMANDS, InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable, reply_entry_id
+from bot.pictures.studio import MissingPicture, Pictures, picture
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ class TelegramChannel:
         limits = Limits(per_second=overall_per_second or 1e9, attempts=max(1, retries))
         if not overall_per_second:
             limits = Limits(per_second=1e9, per_chat_per_second=1e9, attempts=max(1, retries))
-        self.outbox.add(CHANNEL, TelegramSender(bot), limits)
+        self.outbox.add(CHANNEL, TelegramSender(bot, self.engine.pictures), limits)
         builder = ApplicationBuilder().bot(bot)
         builder = builder.concurrent_updates(PerOwnerProcessor()).post_init(post_init).post_stop(post_stop)
         application = builder.build()
@@ -379,17 +380,25 @@ async def _best_effort(what: str, call: Awaitable[Any]) -> None:
         log.info("%s failed, and is let go: %r", what, error)
 
 
-async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
-    """Send one reply, once: its text, split only past Telegram's 4,096 characters.
+async def send_reply(bot: Any, chat_id: int, reply: Reply, data: bytes | None = None) -> None:
+    """Send one reply, once: its text (split only past Telegram's 4,096 characters), or its file.
 
-    The keyboard goes on the last part; a data export is a file with the text as its caption.
-    Errors are Telegram's; `TelegramSender` translates them for the outbox, which retries.
+    The keyboard goes on the last part. A file (`data`, the bytes of the reply's attachment) goes
+    as a photo or a document, with the text as its caption when it fits Telegram's 1,024
+    characters, else followed by the text. Errors are Telegram's; `TelegramSender` translates
+    them for the outbox, which retries.
     """
-    if reply.attachment is not None:
-        document = InputFile(reply.attachment.content.encode(), filename=reply.attachment.name)
-        await bot.send_document(chat_id, document, caption=reply.text[:MAX_CAPTION])
-        return
-    parts = split_text(reply.text, MAX_TEXT)
+    attachment = reply.attachment
+    text = reply.text
+    if attachment is not None:
+        content = data if data is not None else attachment.content.encode()
+        payload = InputFile(content, filename=attachment.name)
+        caption = text if len(text) <= MAX_CAPTION else None
+        send = bot.send_photo if attachment.kind == "photo" else bot.send_document
+        await send(chat_id, payload, caption=caption)
+        if caption is not None or not text:
+            return
+    parts = split_text(text, MAX_TEXT)
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 else None
         await bot.send_message(chat_id, part, reply_markup=markup)
@@ -404,8 +413,9 @@ def retry_after(error: RetryAfter) -> float:
 class TelegramSender:
     """Sends outbox messages through the bot, translating Telegram's errors for the outbox."""
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: Any, pictures: Pictures) -> None:
         self.bot = bot
+        self.pictures = pictures
         self._scope = f"bot{str(bot.token).split(':', 1)[0]}"
 
     def scope(self, owner_id: str) -> str:
@@ -416,7 +426,8 @@ class TelegramSender:
         """Send one message to the owner's private chat (its id is the user id), in one try."""
         chat_id = int(owner.split(":", 1)[1])
         try:
-            await send_reply(self.bot, chat_id, reply)
+            data = await picture(self.pictures, owner, reply)
+            await send_reply(self.bot, chat_id, reply, data=data)
         except RetryAfter as error:
             raise RetryLater(retry_after(error)) from error
         except Forbidden as error:
@@ -425,5 +436,7 @@ class TelegramSender:
             if "chat not found" in str(error).lower():
                 raise Unreachable(str(error)) from error
             raise Refused(str(error)) from error
+        except MissingPicture as error:
+            raise Refused(f"its picture is gone: {error}") from error
         except TelegramError as error:  # a timeout, a reset, a 5xx, an answer that is not JSON
             raise TransientError(repr(error)) from error
