@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
@@ -42,8 +44,11 @@ from bot.ratelimit import BROADCAST, URGENT, SlidingWindowLimiter
 from bot.store.base import Lease, OutboxEntry, OwnerRecord, Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LEASE_SECONDS = 300.0
 """How long a deliverer may hold an owner's waiting messages before another one takes over."""
+_BROADCAST_THREADS = ThreadPoolExecutor(2, thread_name_prefix="outbox-broadcast")
+"""Threads for the store's work of reminders, apart from those the conversations use."""
 REPLY = "reply"
 """The kind of the entries holding the replies to an event: someone is waiting for them."""
 
@@ -274,7 +279,7 @@ class Outbox:
                 await self._send(channel, owner_id, replies[index], priority)
             except Unreachable as error:
                 log.info("owner %s unreachable (%s): messages dropped", owner_id, error)
-                await asyncio.to_thread(mark_unreachable, self.store, owner_id)
+                await self._io(priority, mark_unreachable, self.store, owner_id)
                 return sent, True, 0
             except Refused as error:
                 log.error("%s refused a message to %s (%s); it is dropped", channel, owner_id, error)
@@ -288,13 +293,13 @@ class Outbox:
                 return sent, True, 0
             else:
                 sent += 1
-            others = await asyncio.to_thread(self._mark_delivered, owner_id, entry_id, index + 1)
+            others = await self._io(priority, self._mark_delivered, owner_id, entry_id, index + 1)
         self._rounds.pop(owner_id, None)
         return sent, False, others
 
     async def _deliver_leased(self, owner_id: str, priority: int) -> tuple[int, bool]:
         """Deliver the entries waiting when the lease was taken; tell whether new ones came."""
-        leased = await asyncio.to_thread(self._lease, owner_id)
+        leased = await self._io(priority, self._lease, owner_id)
         if leased is None:
             return 0, False
         channel, entries = leased
@@ -312,8 +317,17 @@ class Outbox:
                 if stopped:
                     break
         finally:
-            more = await asyncio.to_thread(self._release, owner_id)
+            more = await self._io(priority, self._release, owner_id)
         return sent, more
+
+    async def _io(self, priority: int, work: Callable[..., T], *args: Any) -> T:
+        """Run the store's work of a delivery off the event loop.
+
+        A push's bookkeeping (leases and marks of thousands of reminders) runs on threads of its
+        own, so an owner's answer (the engine, its delivery) never waits behind it for a thread.
+        """
+        executor = _BROADCAST_THREADS if priority == BROADCAST else None
+        return await asyncio.get_running_loop().run_in_executor(executor, functools.partial(work, *args))
 
     def _try_again_later(self, owner_id: str, channel: str) -> None:
         """Deliver this owner again soon (sooner than the next sweep), waiting longer each time."""
