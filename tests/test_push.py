@@ -1,8 +1,9 @@
 """A weekly push to 2,000 owners under Telegram's 30 messages a second, while 20 owners talk.
 
 The real python-telegram-bot Application runs against the fake Bot API; the nudge sweep claims
-every owner's weekly check-in (4 messages each: the summary, a chart, two one-tap questions) and the process's one outbox delivers them
-through the same bot, under the same limiter as the replies. Twenty other owners go through the
+every owner's weekly check-in (4 messages each: the summary, a chart, two one-tap questions)
+and the process's one outbox delivers them through the same bot, under the same limiter as the
+replies. Twenty other owners go through the
 start of their journey meanwhile, reading each answer for a moment before the next. Their
 answers go before the push: the 95th percentile of the time from an update to its first answer
 stays within 2 seconds, and the fake never takes more than 30 messages in any one second.
