@@ -7,7 +7,8 @@ the last thing before any byte is written: the formatter of the one log handler,
 that print an exception nobody caught. Both replace the configured secrets and anything shaped
 like one: a Telegram bot token, a Slack token (`xoxb-`, `xapp-`, …), the password of a URL.
 
-Logs are plain lines, or one JSON object per line with `COACH_LOG_FORMAT=json`.
+Logs are plain lines, or one JSON object per line with `COACH_LOG_FORMAT=json`; a warning or
+error repeated by every retry is written once per spell (`OncePerSpell`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TextIO
 
 REDACTED = "[secret]"
+QUIET = 600.0
+"""Seconds during which a repeated warning or error is not written again."""
+MAX_REMEMBERED = 1000
+_VARYING = re.compile(r"[\w:.-]*\d[\w:.-]*")
 MIN_SECRET = 6
 """Shorter configured values are not looked for (they would blot out ordinary words)."""
 
@@ -94,12 +100,45 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class OncePerSpell(logging.Filter):
+    """Lets a warning or an error through once, then drops the same one for `quiet` seconds.
+
+    Libraries log every retry (Socket Mode reconnecting with a refused token every ten seconds,
+    a poller's network errors), and a platform's 5xx storm postpones every owner's delivery:
+    the operator needs the first line, and one more each `quiet` seconds while it goes on, not
+    a line per try. "The same" ignores what varies between tries: ids, counts, ports. The
+    outage messages of `bot.outage`, already said once per outage, always pass.
+    """
+
+    def __init__(self, quiet: float = QUIET, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.quiet = quiet
+        self.clock = clock
+        self._last: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to write the record."""
+        if record.levelno < logging.WARNING or record.name == "bot.outage":
+            return True
+        first = record.getMessage().split("\n", 1)[0]
+        key = (record.name, _VARYING.sub("#", first)[:200])
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.quiet:
+            return False
+        if len(self._last) > MAX_REMEMBERED:
+            self._last.clear()
+        self._last[key] = now
+        return True
+
+
 def configure(level: str, secrets: Iterable[str], format: str = "text") -> None:
     """Log to standard error at `level`, redacting `secrets`; install the last-resort hooks."""
     global _redact
     _redact = Redactor(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JSONFormatter(_redact) if format == "json" else RedactingFormatter(_redact))
+    handler.addFilter(OncePerSpell())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

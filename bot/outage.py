@@ -42,8 +42,8 @@ class Outage:
         self.failures += 1
         return float(min(self.ceiling, self.first * 2 ** (self.failures - 1)))
 
-    def recovered(self) -> None:
-        """Note a successful try; logged once when it ends an outage."""
+    def recovered(self, at: float | None = None) -> None:
+        """Note a successful try (at `at`, a `time.monotonic()`, or now); logged if it ends an outage."""
         if self.since is not None:
-            log.warning("%s: back after %.0f s", self.what, time.monotonic() - self.since)
+            log.warning("%s: back after %.0f s", self.what, max(0.0, (at or time.monotonic()) - self.since))
         self.since, self.failures = None, 0

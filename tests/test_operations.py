@@ -322,3 +322,26 @@ def test_the_telegram_bot_describes_itself_per_language_and_keeps_where_an_owner
     ]["short_description"]
     exported = run_coach(["export", "--owner", "telegram:77"], env)
     assert json.loads(exported.stdout)["owner"]["came_from"] == "flyer-boulangerie"
+
+
+def test_a_warning_repeated_by_every_retry_is_written_once_per_spell() -> None:
+    now = [0.0]
+    once = logs.OncePerSpell(quiet=600, clock=lambda: now[0])
+
+    def record(name: str, level: int, message: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, message, args, None)
+
+    lib = "slack_bolt.AsyncApp"
+    assert once.filter(record(lib, logging.ERROR, "Failed to check the session (%s)", "s_8742366224309"))
+    now[0] = 10
+    assert not once.filter(record(lib, logging.ERROR, "Failed to check the session (%s)", "s_8742366224310"))
+    assert once.filter(record(lib, logging.ERROR, "Another failure"))
+    owner = "delivery to %s postponed after 5 attempts"
+    assert once.filter(record("bot.outbox", logging.WARNING, owner, "telegram:41"))
+    storm = record("bot.outbox", logging.WARNING, owner, "telegram:42")
+    assert not once.filter(storm), "a 5xx storm: one line"
+    assert once.filter(record("bot.outage", logging.WARNING, "Telegram: back after %d s", 12))
+    assert once.filter(record("bot.outage", logging.WARNING, "Telegram: back after %d s", 30)), "outages pass"
+    assert once.filter(record(lib, logging.INFO, "Failed to check the session (%s)", "s_1"))
+    now[0] = 700
+    assert once.filter(record(lib, logging.ERROR, "Failed to check the session (%s)", "s_8742366224311"))

@@ -7,6 +7,8 @@ stay up, log the outage once and its end once, and deliver what waits before and
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +16,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.app import App
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_process import serve_polling
 from bot.events import Reply
 from bot.store.base import OutboxEntry, OwnerRecord
 from bot.store.postgres import PostgresStore, migrate
@@ -169,3 +174,59 @@ def test_healthz_says_when_the_database_is_down_and_when_it_is_back(
             errors = [process.communicate(timeout=60)[1] for process in (web, nudges)]
             loop.run(slack.stop())
     assert web.returncode == 0 and nudges.returncode == 0, errors
+
+
+def test_a_bot_api_failing_under_long_polling_is_logged_once_and_updates_come_after(
+    tmp_path: Path,
+) -> None:
+    with Background() as loop:
+        telegram = FakeTelegram()
+        loop.run(telegram.start())
+        env = {
+            "COACH_DATA_DIR": str(tmp_path / "data"),
+            "TELEGRAM_BOT_TOKEN": "123:OUTAGE-token",
+            "TELEGRAM_API_BASE_URL": telegram.url,
+        }
+        bot = start_coach(["telegram"], env)
+        seen: list[str] = []
+        try:
+            seen += wait_for_line(bot, "polling for updates as", timeout=120)
+            telegram.fail("getUpdates", 502, times=4)  # a 5xx storm on polling
+            seen += wait_for_line(bot, "polling for updates fails", timeout=120)
+            loop.run(telegram.wait_for(lambda: not telegram.failures["getUpdates"], timeout=120))
+            loop.run(telegram.say(44, "/start", "fr"))
+            loop.run(telegram.wait_for(lambda: len(telegram.sent[44]) >= 2, timeout=120))
+            assert bot.poll() is None
+        finally:
+            bot.terminate()
+            _, rest = bot.communicate(timeout=60)
+            loop.run(telegram.stop())
+    err = "".join(seen) + rest
+    assert bot.returncode == 0 and "Traceback" not in err, err
+    assert err.count("polling for updates fails") == 1 and len(err.splitlines()) <= 3, err
+
+
+def test_long_polling_says_once_when_the_bot_api_fails_and_once_when_it_is_back(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        telegram = FakeTelegram()
+        await telegram.start()
+        application = TelegramChannel(app.engine, app.clock).build("123:OUTAGE-token", telegram.url)
+        stop = asyncio.Event()
+        polling = asyncio.create_task(serve_polling(application, stop, quiet=5.0))
+        try:
+            await telegram.wait_for(lambda: any(m == "getUpdates" for m, _ in telegram.calls), timeout=60)
+            telegram.fail("getUpdates", 502, times=3)
+            await telegram.wait_for(lambda: "back after" in caplog.text, timeout=120)
+            await telegram.say(45, "/start", "fr")
+            await telegram.wait_for(lambda: len(telegram.sent[45]) >= 2, timeout=60)
+        finally:
+            stop.set()
+            await polling
+            await telegram.stop()
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(scenario())
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.outage"]
+    assert len(said) == 2 and "fails" in said[0] and "back after" in said[1], said

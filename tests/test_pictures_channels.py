@@ -142,3 +142,31 @@ def test_the_slack_home_tab_shows_the_chart_uploaded_once_until_it_changes(
     assert "Posts: 7 of 12 planned" in changed["alt_txt"]
     (image,) = images(fake)
     assert image["slack_file"] == {"id": changed["id"]} and "Posts: 7 of 12" in image["alt_text"]
+
+
+def test_pictures_are_drawn_in_a_worker_thread_not_on_the_event_loop(
+    files_app: App, clock: FixedClock
+) -> None:
+    import asyncio
+    import threading
+
+    from bot.pictures.studio import picture
+
+    chat = owner_story(files_app, clock, "test:owner", LOCAL_BAKERY, PARIS)
+    _, pictured = chat.say("/progress")
+    drawn_in: list[threading.Thread] = []
+    pictures = files_app.engine.pictures
+    draw = pictures.file
+
+    def noting_the_thread(owner: str, attachment):  # the real drawing, its thread noted
+        drawn_in.append(threading.current_thread())
+        return draw(owner, attachment)
+
+    pictures.file = noting_the_thread  # type: ignore[method-assign]
+
+    async def send() -> tuple[threading.Thread, bytes | None]:
+        return threading.current_thread(), await picture(pictures, "test:owner", pictured)
+
+    loop_thread, data = asyncio.run(send())
+    assert data is not None and _png(data) == ("PNG", (1080, 1350))
+    assert drawn_in and drawn_in[0] is not loop_thread

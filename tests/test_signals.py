@@ -42,7 +42,7 @@ def fakes() -> Iterator[tuple[Background, FakeTelegram, FakeSlack]]:
         loop.run(slack.stop())
 
 
-def stops_cleanly(process: subprocess.Popen[str], signum: int) -> None:
+def stops_cleanly(process: subprocess.Popen[str], signum: int) -> str:
     """Signal the process; it must be gone within STOP_WITHIN seconds, with exit 0 and no traceback."""
     process.send_signal(signum)
     try:
@@ -53,6 +53,7 @@ def stops_cleanly(process: subprocess.Popen[str], signum: int) -> None:
         pytest.fail(f"still running {STOP_WITHIN} s after {signal.Signals(signum).name}: {err[-2000:]}")
     assert process.returncode == 0, err
     assert "Traceback" not in err, err
+    return err
 
 
 Started = tuple[list[str], dict[str, str], str]
@@ -134,8 +135,9 @@ def test_socket_mode_stops_while_it_reconnects(
                 await socket.close()
 
         loop.run(drop())
-        loop.run(slack.wait_for(lambda: len(slack.sent("apps.connections.open")) >= 3, timeout=60))
-        stops_cleanly(process, signum)
+        loop.run(slack.wait_for(lambda: len(slack.sent("apps.connections.open")) >= 4, timeout=90))
+        err = stops_cleanly(process, signum)
+        assert err.count("Failed to retrieve WSS URL") == 1, "each failed reconnection is not a new line"
     finally:
         if process.poll() is None:
             process.kill()

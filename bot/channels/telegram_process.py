@@ -9,6 +9,7 @@ SIGTERM and SIGINT stop it within seconds in either mode.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -29,8 +30,8 @@ from bot.outage import Outage, reason
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
-QUIET_AFTER_OUTAGE = 600.0
-"""Seconds without a polling error after which an outage counts as over (a new one is logged)."""
+QUIET_AFTER_OUTAGE = 60.0
+"""Seconds without a polling error after which an outage counts as over."""
 
 
 def refused() -> ConfigError:
@@ -96,29 +97,38 @@ async def serve_webhook(
                 await application.post_stop(application)
 
 
-async def serve_polling(application: Any, stop: asyncio.Event | None = None) -> None:
+async def serve_polling(
+    application: Any, stop: asyncio.Event | None = None, quiet: float | None = None
+) -> None:
     """Long-poll Telegram until SIGINT/SIGTERM (or `stop`), stopping cleanly even mid-start.
 
     Not PTB's `run_polling`: a signal arriving while it starts leaves a half-made request
-    failing outside its loop. Polling errors are logged once per outage, not once per retry.
+    failing outside its loop. Polling errors are logged once per outage, not once per retry;
+    PTB retries a failed poll within 30 s and tells only of failures, so an outage is over once
+    it has been `quiet` for QUIET_AFTER_OUTAGE seconds (logged then, dated from the last error).
     """
+    quiet = quiet or QUIET_AFTER_OUTAGE
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
     outage = Outage("Telegram: polling for updates fails", ceiling=300)
     last_error = 0.0
 
     def on_error(error: Exception) -> None:
-        # PTB retries by itself and tells only of failures: quiet for long means it was back.
         nonlocal last_error
-        if outage.down and time.monotonic() - last_error > QUIET_AFTER_OUTAGE:
-            outage.recovered()
         last_error = time.monotonic()
         outage.failed(error)
+
+    async def watch() -> None:
+        while not stop.is_set():
+            if outage.down and time.monotonic() - last_error > quiet:
+                outage.recovered(at=last_error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), quiet / 4)
 
     async with application:
         started, _ = await until(stop, _start_polling(application, on_error))
         if started:
-            await stop.wait()
+            await watch()
         if application.updater.running:
             await application.updater.stop()
         if application.running:
