@@ -72,27 +72,36 @@ async def serve_webhook(
     stop: asyncio.Event | None = None,
     store: Any = None,
 ) -> None:
-    """Register the webhook with Telegram and serve it until SIGINT/SIGTERM (or `stop`)."""
+    """Register the webhook with Telegram and serve it until SIGINT/SIGTERM (or `stop`).
+
+    A signal while it starts stops it as cleanly as one while it serves.
+    """
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
-    async with application:
+    runner = web.AppRunner(webhook_app(application, secret, WEBHOOK_PATH, store), access_log=None)
+
+    async def start() -> None:
         await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
-        runner = web.AppRunner(webhook_app(application, secret, WEBHOOK_PATH, store), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, listen, port).start()
-        print(
-            f"coach telegram: listening on http://{listen}:{port}{WEBHOOK_PATH} for {webhook_url}",
-            file=sys.stderr,
-            flush=True,
-        )
+        await health.listen(runner, listen, port)
+
+    async with application:
         try:
-            await stop.wait()
+            started, _ = await until(stop, start())
+            if started:
+                print(
+                    f"coach telegram: listening on http://{listen}:{port}{WEBHOOK_PATH} for {webhook_url}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                await stop.wait()
         finally:
             await runner.cleanup()
-            await application.stop()
+            if application.running:
+                await application.stop()
             if application.post_stop is not None:
                 await application.post_stop(application)
 
