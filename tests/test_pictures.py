@@ -284,3 +284,21 @@ def test_the_terminal_writes_the_card_and_the_chart_under_the_current_folder(tmp
     assert (tmp_path / written[0]).read_bytes().startswith(PNG_MAGIC)
     assert (tmp_path / written[2]).read_bytes().startswith(PNG_MAGIC)
     assert (tmp_path / written[1]).read_bytes().startswith(b"%PDF-")
+
+
+def test_charts_drawn_at_once_from_several_threads_are_each_the_owner_s_own(
+    app: App, clock: FixedClock
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    t = app.engine.translators["fr"]
+    records = []
+    for n, answers in enumerate((LOCAL_BAKERY, {**LOCAL_BAKERY, "business_name": "Fournil Martin"})):
+        records.append(owner_story(app, clock, f"test:owner{n}", answers, PARIS).record())
+    records[1].posts = records[1].posts[:2]  # the second owner logged less
+    series = [series_of(r, app.engine.flows, t, NOW.date()) for r in records]
+    alone = [chart.draw(s, t) for s in series]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda s: chart.draw(s, t), series * 4))
+    assert alone[0] != alone[1]
+    assert together == alone * 4
