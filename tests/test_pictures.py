@@ -302,3 +302,17 @@ def test_charts_drawn_at_once_from_several_threads_are_each_the_owner_s_own(
         together = list(pool.map(lambda s: chart.draw(s, t), series * 4))
     assert alone[0] != alone[1]
     assert together == alone * 4
+
+
+def test_the_operator_s_delete_erases_the_owner_s_pictures_too(tmp_path: Path) -> None:
+    script = Path(__file__).parent / "fixtures" / "bakery_fr.txt"
+    env = {"COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
+    chatted = run_coach(
+        ["chat", "--user", "ana"], env, script.read_text(encoding="utf-8") + "/plan card\n", cwd=tmp_path
+    )
+    assert chatted.returncode == 0, chatted.stderr
+    kept = tmp_path / "data" / "pictures" / owner_key("terminal:ana")
+    assert sorted(p.name.split(".")[0] for p in kept.iterdir()) == ["card-pdf", "card-png"]
+    deleted = run_coach(["delete", "--owner", "terminal:ana", "--yes"], env, cwd=tmp_path)
+    assert deleted.returncode == 0, deleted.stderr
+    assert not kept.exists()
