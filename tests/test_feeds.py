@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.events import COMMANDS
 from bot.feeds.polling import Poller, Report
 from bot.nudges.runner import NudgeRunner
+from bot.outbox import Outbox
 from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.chat import OwnerChat
@@ -450,7 +451,7 @@ def test_the_process_that_sends_reminders_polls_the_feeds(
     clock.set(local(23, 11, 45).astimezone(UTC))
 
     async def main() -> None:
-        task = asyncio.create_task(deliver_forever(local_app, {}, {}, interval=0.05))
+        task = asyncio.create_task(deliver_forever(local_app, Outbox(local_app.store, {}, {}), interval=0.05))
         try:
             async with asyncio.timeout(20):
                 while not ana.record().posts:
