@@ -136,7 +136,7 @@ async def serve_polling(
             while not stop.is_set():
                 if outage.down and time.monotonic() - last_error > quiet:
                     outage.recovered(at=last_error)
-                await asyncio.wait({stopped, *([polling] if polling else [])}, timeout=quiet / 4)
+                await asyncio.wait({stopped, *([polling] if polling else [])}, timeout=min(quiet / 4, 1.0))
                 if polling is not None and polling.done() and not polling.cancelled():
                     if isinstance(polling.exception(), InvalidToken):
                         raise refused()

@@ -86,7 +86,9 @@ async def until(stop: asyncio.Event, work: Awaitable[T]) -> tuple[bool, T | None
     """Run `work` unless `stop` is set first (then cancel it); tell whether it finished."""
     task = asyncio.ensure_future(work)
     stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    # Look at `stop` itself every HEARTBEAT too: a waiter on it was once seen never woken.
+    while not (task.done() or stop.is_set()):
+        await asyncio.wait({task, stopped}, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     if not task.done():
         task.cancel()
@@ -96,12 +98,43 @@ async def until(stop: asyncio.Event, work: Awaitable[T]) -> tuple[bool, T | None
     return True, task.result()
 
 
+_HEARTBEATS: set[asyncio.Task[None]] = set()
+HEARTBEAT = 0.25
+"""Seconds between two wake-ups of a loop waiting for a stop signal."""
+
+
 def stop_on_signals(stop: asyncio.Event) -> None:
-    """Set `stop` on SIGTERM or SIGINT (whatever the parent did with SIGINT)."""
+    """Set `stop` on SIGTERM or SIGINT (whatever the parent did with SIGINT).
+
+    Plain signal handlers rather than `loop.add_signal_handler` (which hears of a signal only
+    through the wakeup file descriptor), and a heartbeat that wakes the loop a few times a
+    second: a Python handler runs whenever the main thread does, so a signal is never missed.
+    Waits on `stop` also look at it every HEARTBEAT (`until`): `coach telegram` was once seen,
+    about one stop in fifteen, with `stop` set and a waiter on it never woken, stopping only at
+    the watcher's next tick, 15 s later.
+    """
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
-            loop.add_signal_handler(signum, stop.set)
+
+    def handler(signum: int, frame: object) -> None:
+        try:
+            loop.call_soon_threadsafe(stop.set)
+        except RuntimeError:  # that loop is over: stop as Ctrl-C does
+            raise KeyboardInterrupt from None
+
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, handler)
+    except ValueError:  # not the main thread: the caller sets `stop` itself
+        return
+
+    async def heartbeat() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEARTBEAT)
+
+    task = loop.create_task(heartbeat())
+    _HEARTBEATS.add(task)
+    task.add_done_callback(_HEARTBEATS.discard)
 
 
 SenderFactory = Callable[[App], AbstractAsyncContextManager["ChannelSenders"]]
