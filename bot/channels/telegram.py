@@ -297,10 +297,13 @@ class TelegramChannel:
             return
         if message is None:
             return
-        if message.text is None:
+        text = message.text
+        if message.forward_origin is not None:  # a forwarded post: its link may be in a caption, or hidden
+            hidden = [e.url for e in (*message.entities, *message.caption_entities) if e.url]
+            text = " ".join(part for part in (text or message.caption, *hidden) if part) or None
+        if text is None:
             await self._say(owner_id(user.id), "telegram.unsupported", language)
             return
-        text = message.text
         event = InboundEvent.from_text(owner_id(user.id), CHANNEL, at, text, **base)
         await self._handle(update, context, event)
 
