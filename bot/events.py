@@ -6,25 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-COMMANDS = (
-    "start",
-    "help",
-    "plan",
-    "progress",
-    "back",
-    "skip",
-    "restart",
-    "language",
-    "posted",
-    "pending",
-    "replied",
-    "settings",
-    "export",
-    "delete",
-)
-"""Every command, the same words on every channel."""
-
-
 @dataclass(frozen=True)
 class InboundEvent:
     """One thing an owner did: typed text, tapped a choice, or sent a command.

@@ -19,7 +19,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.events import COMMANDS, InboundEvent, Reply
+from bot.commands import COMMANDS
+from bot.events import InboundEvent, Reply
 from bot.flows import DONE
 from bot.store.base import OwnerRecord
 from bot.store.memory import MemoryStore

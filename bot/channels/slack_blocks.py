@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.channels.text import split_text
 from bot.engine import Overview
-from bot.events import COMMANDS, Reply
+from bot.commands import COMMANDS
+from bot.events import Reply
 from bot.i18n import Translator
 
 SECTION_MAX = 3000

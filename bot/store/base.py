@@ -30,7 +30,7 @@ class OwnerRecord:
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
     owed); `prefs` their reminder settings; `nudges` what was sent per kind and period;
     `outbox` the messages claimed but not yet delivered; `next_check_at` when the nudge runner
-    should look at this owner again.
+    should look at this owner again; `taught` the topics taught so far.
     """
 
     owner_id: str
@@ -43,6 +43,7 @@ class OwnerRecord:
     editing: bool = False
     seen_events: list[str] = field(default_factory=list)
     completed_at: str | None = None
+    taught: list[str] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
     waiting: dict[str, Any] = field(default_factory=dict)
     prefs: dict[str, Any] = field(default_factory=dict)
