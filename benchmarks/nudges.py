@@ -34,6 +34,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.nudges.runner import NudgeRunner
 from bot.outbox import Limits, Outbox
+from bot.store.base import Post, ReminderState
 from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.chat import OwnerChat
@@ -59,7 +60,7 @@ def populate(folder: Path, owners: int, due_share: float) -> None:
     base = template()
     due_every = round(1 / due_share) if due_share else 0
     later = (MONDAY + timedelta(days=30)).isoformat()
-    recent_post = {"at": (MONDAY - timedelta(hours=1)).isoformat(), "network": None, "promo": False}
+    recent_post = Post((MONDAY - timedelta(hours=1)).isoformat())
     for n in range(owners):
         record = copy.deepcopy(base)
         record.owner_id = f"bench:{n}"
@@ -68,7 +69,7 @@ def populate(folder: Path, owners: int, due_share: float) -> None:
             record.next_check_at = MONDAY.isoformat()
         else:
             record.next_check_at = later
-            record.nudges = {"sent": {"weekly": "2026-W49", "cadence": "x"}}
+            record.nudges = ReminderState(sent={"weekly": "2026-W49", "cadence": "x"})
         store.put(record)
     store.close()
 

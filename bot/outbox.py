@@ -21,19 +21,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from bot.events import InboundEvent, Reply
 from bot.ratelimit import SlidingWindowLimiter
-from bot.store.base import OwnerRecord, Store
+from bot.store.base import Lease, OutboxEntry, OwnerRecord, Store
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
 """How long a deliverer may hold an owner's waiting messages before another one takes over."""
-Entry = dict[str, Any]
-"""One outbox entry as stored: id, kind, claimed_at, replies, delivered, and maybe a lease."""
 
 
 class RetryLater(Exception):
@@ -136,8 +134,8 @@ class Outbox:
         sent = 0
         try:
             for entry in list(record.outbox):
-                for index in range(entry["delivered"], len(entry["replies"])):
-                    reply = Reply.from_dict(entry["replies"][index])
+                for index in range(entry.delivered, len(entry.replies)):
+                    reply = entry.replies[index]
                     try:
                         await self._send(sender, limits, record.channel, owner_id, reply)
                     except Unreachable:
@@ -150,7 +148,7 @@ class Outbox:
                         )
                         return sent, False
                     sent += 1
-                    await asyncio.to_thread(self._mark_delivered, owner_id, entry["id"], index + 1)
+                    await asyncio.to_thread(self._mark_delivered, owner_id, entry.id, index + 1)
         finally:
             more = await asyncio.to_thread(self._release, owner_id)
         return sent, more
@@ -163,9 +161,9 @@ class Outbox:
                 return None
             if any(held_elsewhere(self.store, e, self.deliverer) for e in record.outbox):
                 return None
-            now = time.time()
+            lease = Lease(self.deliverer, time.time() + LEASE_SECONDS)
             for entry in record.outbox:
-                entry["lease"], entry["lease_until"] = self.deliverer, now + LEASE_SECONDS
+                entry.lease = lease
             self.store.put(record)
             return record
 
@@ -175,11 +173,10 @@ class Outbox:
             record = self.store.get(owner_id)
             if record is None:
                 return False
-            mine = [e for e in record.outbox if e.get("lease") == self.deliverer]
-            claimed_meanwhile = any("lease" not in e for e in record.outbox)
+            mine = [e for e in record.outbox if e.lease is not None and e.lease.holder == self.deliverer]
+            claimed_meanwhile = any(e.lease is None for e in record.outbox)
             for entry in mine:
-                entry.pop("lease", None)
-                entry.pop("lease_until", None)
+                entry.lease = None
             if mine:
                 self.store.put(record)
             return claimed_meanwhile
@@ -211,18 +208,10 @@ def mark_unreachable(store: Store, owner_id: str) -> None:
 
 def new_entry(
     entry_id: str, kind: str, at: str, replies: Iterable[Reply], holder: str | None = None
-) -> Entry:
-    """An outbox entry: messages to deliver in order, and how many went out; leased to `holder`."""
-    made: Entry = {
-        "id": entry_id,
-        "kind": kind,
-        "claimed_at": at,
-        "replies": [r.to_dict() for r in replies],
-        "delivered": 0,
-    }
-    if holder is not None:
-        made["lease"], made["lease_until"] = holder, time.time() + LEASE_SECONDS
-    return made
+) -> OutboxEntry:
+    """An outbox entry: messages to deliver in order, none gone out yet; leased to `holder`."""
+    lease = Lease(holder, time.time() + LEASE_SECONDS) if holder is not None else None
+    return OutboxEntry(entry_id, kind, at, list(replies), lease=lease)
 
 
 def new_holder(store: Store) -> str:
@@ -230,16 +219,16 @@ def new_holder(store: Store) -> str:
     return f"{store.process}/{uuid.uuid4().hex}"
 
 
-def held_elsewhere(store: Store, waiting: Entry, holder: str) -> bool:
+def held_elsewhere(store: Store, waiting: OutboxEntry, holder: str) -> bool:
     """Whether another deliverer holds the entry: its lease runs, and so does its process.
 
     A process killed while sending leaves leases behind; they count for nothing once the
     store says the process is gone, so its messages go out on the next round.
     """
-    lease = waiting.get("lease")
-    if lease is None or lease == holder or waiting.get("lease_until", 0) <= time.time():
+    lease = waiting.lease
+    if lease is None or lease.holder == holder or lease.until <= time.time():
         return False
-    return store.alive(str(lease).split("/", 1)[0])
+    return store.alive(lease.process)
 
 
 def reply_entry_id(event: InboundEvent) -> str:
@@ -254,8 +243,8 @@ def mark_delivered(store: Store, owner_id: str, entry_id: str, delivered: int) -
         found = _find(record, entry_id)
         if record is None or found is None:
             return
-        found["delivered"] = delivered
-        record.outbox = [e for e in record.outbox if e["delivered"] < len(e["replies"])]
+        found.delivered = delivered
+        record.outbox = [e for e in record.outbox if not e.done]
         store.put(record)
 
 
@@ -268,11 +257,10 @@ def give_back(store: Store, owner_id: str, entry_id: str, drop: bool = False) ->
             return
         if drop:
             record.outbox.remove(found)
-        found.pop("lease", None)
-        found.pop("lease_until", None)
+        found.lease = None
         store.put(record)
 
 
-def _find(record: OwnerRecord | None, entry_id: str) -> Entry | None:
+def _find(record: OwnerRecord | None, entry_id: str) -> OutboxEntry | None:
     """The owner's outbox entry with this id, if it is still there."""
-    return next((e for e in record.outbox if e["id"] == entry_id), None) if record else None
+    return next((e for e in record.outbox if e.id == entry_id), None) if record else None

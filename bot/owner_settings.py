@@ -68,7 +68,7 @@ def change(
         zone = find_timezone(rest)
         if zone is None:
             return t.tr("settings.timezone_unknown", zone=rest.strip()[:64] or "?")
-        record.prefs["timezone"] = zone
+        record.prefs.timezone = zone
         return t.tr("settings.timezone_set", zone=zone)
     if action == "checkin":
         return _set_checkin(record, rest, t, translators)
@@ -77,26 +77,28 @@ def change(
         begin, finish = parse_clock(start), parse_clock(end)
         if begin is None or finish is None:
             return t.tr("settings.quiet_bad")
-        record.prefs["quiet_start"], record.prefs["quiet_end"] = f"{begin:%H:%M}", f"{finish:%H:%M}"
+        record.prefs.quiet_start, record.prefs.quiet_end = f"{begin:%H:%M}", f"{finish:%H:%M}"
         return t.tr("settings.quiet_set", start=_clock(begin, t), end=_clock(finish, t))
     until = _parse_day(rest, t)
     prefs = Prefs.of(record.prefs, record.language)
     if until is None or until < prefs.local(now).date():
         return t.tr("settings.holiday_bad")
-    record.prefs["holiday_until"] = until.isoformat()
+    record.prefs.holiday_until = until.isoformat()
     return t.tr("settings.holiday_set", date=t.date(until))
 
 
 def switch(record: OwnerRecord, action: str, t: Translator) -> str:
     """Pause, resume or stop reminders."""
     if action == "pause":
-        record.prefs["paused"] = True
+        record.prefs.paused = True
         return t.tr("settings.paused")
     if action == "stop":
-        record.prefs["stopped"] = True
+        record.prefs.stopped = True
         return t.tr("settings.stopped")
-    record.prefs.update(paused=False, stopped=False, auto_paused=False, holiday_until=None)
-    record.nudges["unanswered"] = 0
+    prefs = record.prefs
+    prefs.paused = prefs.stopped = prefs.auto_paused = False
+    prefs.holiday_until = None
+    record.nudges.unanswered = 0
     return t.tr("settings.resumed")
 
 
@@ -116,7 +118,7 @@ def _set_checkin(record: OwnerRecord, rest: str, t: Translator, translators: lis
     day, clock = match_choice(words[0], names), parse_clock(words[1])
     if day is None or clock is None:
         return t.tr("settings.checkin_bad")
-    record.prefs["checkin_day"], record.prefs["checkin_time"] = day, f"{clock:%H:%M}"
+    record.prefs.checkin_day, record.prefs.checkin_time = day, f"{clock:%H:%M}"
     return t.tr(
         "settings.checkin_set", day=get_day_names("wide", locale=t.locale)[day], time=_clock(clock, t)
     )

@@ -60,9 +60,9 @@ def collect(store: Store, flows: Flows) -> Stats:
         stats.plans_completed += bool(record.completed_at)
         stats.active += record.active
         stats.inactive += not record.active
-        for kind, counts in (record.nudges.get("counts") or {}).items():
-            stats.nudges_sent[kind] += int(counts.get("sent", 0))
-            stats.nudges_reacted[kind] += int(counts.get("reacted", 0))
+        for kind, counts in record.nudges.counts.items():
+            stats.nudges_sent[kind] += counts.sent
+            stats.nudges_reacted[kind] += counts.reacted
     return stats
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from bot.answers import match_choice
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import targets
-from bot.store.base import OwnerRecord
+from bot.store.base import OwnerRecord, Post, Waiting
 
 MAX_POSTS = 500
 """Posts kept per owner: enough for a year of streaks at the highest cadence."""
@@ -22,18 +21,18 @@ WAITING_BUCKETS = {"none": (0, 0), "few": (1, 5), "many": (6, MAX_WAITING)}
 
 def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> None:
     """Note one published post."""
-    record.posts.append({"at": at.isoformat(), "network": network, "promo": promo})
+    record.posts.append(Post(at.isoformat(), network, promo))
     del record.posts[:-MAX_POSTS]
 
 
 def set_waiting(record: OwnerRecord, count: int, at: datetime) -> None:
     """Note how many comments or messages await a reply; the oldest keeps its age."""
     if count <= 0:
-        record.waiting = {}
-    elif not record.waiting.get("count"):
-        record.waiting = {"count": count, "since": at.isoformat()}
+        record.waiting = Waiting()
+    elif not record.waiting.count:
+        record.waiting = Waiting(count, at.isoformat())
     else:
-        record.waiting = {**record.waiting, "count": count}
+        record.waiting.count = count
 
 
 def parse_posted(args: str, flows: Flows, translators: list[Translator]) -> tuple[str | None, bool] | None:
@@ -65,8 +64,8 @@ def _week_start(prefs: Prefs, now: datetime) -> datetime:
     return prefs.at_local(local.date() - timedelta(days=local.weekday()), time(0))
 
 
-def _posts_between(record: OwnerRecord, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    return [p for p in record.posts if start <= datetime.fromisoformat(p["at"]) < end]
+def _posts_between(record: OwnerRecord, start: datetime, end: datetime) -> list[Post]:
+    return [p for p in record.posts if start <= p.moment < end]
 
 
 def streak(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) -> int:
@@ -97,21 +96,21 @@ def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
     ceiling_step = flows.plan_step("promo_share")
     ceiling = record.answers.get(ceiling_step.id, 10) if ceiling_step else 10
     if posts:
-        promo = sum(1 for p in posts if p.get("promo"))
+        promo = sum(1 for p in posts if p.promo)
         lines.append(
             t.tr("week.promo", share=t.percent(100 * promo / len(posts)), ceiling=t.percent(ceiling))
         )
     else:
         lines.append(t.tr("week.promo_none", ceiling=t.percent(ceiling)))
     waiting = record.waiting
-    if waiting.get("count") and waiting.get("since"):
-        age_hours = (now - datetime.fromisoformat(waiting["since"])).total_seconds() / 3600
+    if waiting.count and waiting.since:
+        age_hours = (now - datetime.fromisoformat(waiting.since)).total_seconds() / 3600
         reply_step = flows.plan_step("reply_time")
         choice = reply_step.choice(str(record.answers.get(reply_step.id))) if reply_step else None
         lines.append(
             t.count(
                 "week.waiting",
-                waiting["count"],
+                waiting.count,
                 age=t.days_or_hours(age_hours),
                 target=t.tr(choice.label) if choice else t.number(reply_hours or 0),
             )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.config import ROOT
 from bot.events import Reply
-from bot.store.base import OwnerRecord
+from bot.store.base import OutboxEntry, OwnerRecord
 from bot.store.postgres import PostgresStore
 from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.processes import free_port, wait_healthy
@@ -58,7 +58,7 @@ def test_every_process_starts_on_postgresql_stays_up_and_reminders_get_delivered
         store = PostgresStore(url)  # a reminder already claimed, waiting for the Telegram bot
         due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
         record = OwnerRecord("telegram:31", "telegram", "fr", "done", next_check_at=due)
-        record.outbox = [{"id": "w", "replies": [Reply("Votre rappel").to_dict()], "delivered": 0}]
+        record.outbox = [OutboxEntry("w", "weekly", replies=[Reply("Votre rappel")])]
         store.put(record)
         store.close()
         running = {

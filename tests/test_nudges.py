@@ -115,7 +115,7 @@ def test_one_tap_check_in_answers_are_recorded(app: App, clock: FixedClock) -> N
     chat.tap("checkin:waiting:few", step="@checkin")
     record = chat.record()
     assert len(record.posts) == 1
-    assert record.waiting["count"] == 1
+    assert record.waiting.count == 1
 
 
 def test_progress_after_the_plan_shows_the_week_against_the_plan(app: App, clock: FixedClock) -> None:
@@ -281,7 +281,7 @@ def test_restart_in_the_middle_of_a_sweep_loses_nothing_and_doubles_nothing(
     NudgeRunner(second.engine).sweep(local(2026, 11, 30, 9, 5))
     for n in range(6):
         record = second.store.get(f"test:owner{n}")
-        assert sorted(e["kind"] for e in record.outbox) == ["cadence", "weekly"], n
+        assert sorted(e.kind for e in record.outbox) == ["cadence", "weekly"], n
     second.close()
 
 

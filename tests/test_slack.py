@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.events import Reply
 from bot.flows import DONE
 from bot.outbox import Limits, Outbox, Unreachable
-from bot.store.base import OwnerRecord
+from bot.store.base import OutboxEntry, OwnerRecord
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
 from tests.fakes.outbox import waiting_for_next_round
 from tests.fakes.processes import free_port, wait_healthy
@@ -207,7 +207,7 @@ def test_pending_with_a_number_is_kept(slack_app: App) -> None:
         await member.command("start")
         await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8") is not None)
         await member.command("pending 3")
-        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8").waiting.get("count") == 3)
+        await fake.wait_for(lambda: slack_app.store.get("slack:T111:U8").waiting.count == 3)
 
     run(slack_app, scenario)
 
@@ -425,7 +425,7 @@ def test_an_uninstalled_workspace_gets_no_more_reminders_but_keeps_its_data(
 def test_reminders_reach_the_owner_dm_through_the_outbox(slack_app: App) -> None:
     owner = "slack:T111:U15"
     record = OwnerRecord(owner, "slack", "fr", DONE)
-    record.outbox = [{"id": "weekly:2026-W48", "replies": [Reply("Votre rappel").to_dict()], "delivered": 0}]
+    record.outbox = [OutboxEntry("weekly:2026-W48", "weekly", replies=[Reply("Votre rappel")])]
     slack_app.store.put(record)
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
@@ -689,7 +689,7 @@ def test_forged_buttons_unknown_events_and_huge_texts_break_nothing(slack_app: A
 
     fake = run(slack_app, scenario)
     record = slack_app.store.get(owner)
-    assert "plan_hours" not in record.answers and record.waiting.get("count", 0) == 0
+    assert "plan_hours" not in record.answers and record.waiting.count == 0
     assert record.answers["business_name"] == "<!here> <https://evil.example|cliquez> & Cie"
     for message in fake.sent("chat.postMessage"):
         assert "<!here>" not in message["text"] and "Traceback" not in message["text"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.outbox import held_elsewhere, new_entry, new_holder
-from bot.store.base import OwnerRecord, Store, StoreError
+from bot.store.base import Lease, OwnerRecord, Store, StoreError
 from bot.store.memory import MemoryStore
 from bot.store.schema import SCHEMA_VERSION
 from bot.store.tinydb import TinyDBStore
@@ -165,7 +166,7 @@ def test_a_lease_on_waiting_messages_counts_only_while_its_process_runs(store: S
     leased = new_entry("e1", "reply", "2026-11-23T10:00:00+00:00", [], holder=neighbour)
     assert held_elsewhere(store, leased, mine)
     assert not held_elsewhere(store, leased, neighbour)
-    assert not held_elsewhere(store, {**leased, "lease_until": 0}, mine), "an expired lease"
+    assert not held_elsewhere(store, replace(leased, lease=Lease(neighbour, 0)), mine), "an expired lease"
     orphan = new_entry("e2", "reply", "2026-11-23T10:00:00+00:00", [], holder="a-killed-process/1")
     assert not held_elsewhere(store, orphan, mine), "a lease left by a process that is gone"
 
@@ -184,3 +185,40 @@ def test_on_postgres_another_process_lease_holds_until_that_process_stops(postgr
             time.sleep(0.05)
     finally:
         here.close()
+
+
+def test_a_record_kept_by_an_older_coach_reads_into_its_typed_parts_and_is_kept_alike(
+    store: Store, tmp_path: Path
+) -> None:
+    """A record written before its parts had types (untyped dicts) loads, and is written back the same."""
+    old = json.loads((Path(__file__).parent / "fixtures" / "record_v1.json").read_text())
+    record = OwnerRecord.from_doc(old)
+    assert record.prefs.timezone == "America/Montreal" and record.prefs.paused
+    assert (record.prefs.checkin_time, record.prefs.quiet_end) == ("09:00", "07:30"), "defaults filled in"
+    assert [p.network for p in record.posts] == ["instagram", None] and record.posts[0].promo
+    assert (record.waiting.count, record.waiting.since) == (4, "2026-11-20T09:30:00+00:00")
+    assert record.nudges.sent == {"weekly": "2026-W47"} and record.nudges.count("weekly").sent == 1
+    assert record.nudges.last_kind == "weekly" and record.nudges.unanswered == 1
+    weekly, reply = record.outbox
+    assert weekly.lease is None and weekly.pending[0].choices[0].id == "checkin:posted:yes"
+    assert reply.lease == Lease("deadbeef/cafe", 1795000000.0) and reply.lease.process == "deadbeef"
+    assert [r.text for r in reply.pending] == ["Question ?"] and reply.pending[0].done_label == "Fini"
+    assert record.to_doc() == old, "written back exactly as the older coach wrote it"
+    store.put(record)
+    assert store.get("telegram:4242") == record
+
+
+def test_an_owner_with_nothing_logged_keeps_empty_parts(store: Store) -> None:
+    store.put(_record())
+    doc = store.get("telegram:42").to_doc()
+    assert (doc["posts"], doc["waiting"], doc["prefs"], doc["nudges"], doc["outbox"]) == ([], {}, {}, {}, [])
+
+
+def test_a_part_of_a_record_that_is_not_what_it_should_be_is_refused_with_the_owner_named() -> None:
+    doc = _record().to_doc()
+    doc["prefs"] = ["not", "settings"]
+    with pytest.raises(StoreError, match="telegram:42"):
+        OwnerRecord.from_doc(doc)
+    doc["prefs"] = {"timezone": "Europe/Paris", "colour": "blue"}
+    with pytest.raises(StoreError, match="telegram:42"):
+        OwnerRecord.from_doc(doc)

@@ -45,7 +45,7 @@ def _cite(flows: Flows, t: Translator, topic: str) -> str:
 
 def pick_tip(record: OwnerRecord, flows: Flows, now: datetime) -> str | None:
     """A topic not given lately: the owner's risks first (most harmful first), then the least recent."""
-    shown = record.nudges.get("tips", {})
+    shown = record.nudges.tips
     risky = [a.topic.id for a in diagnosis.risks(flows, record.answers)]
     ordered = risky + [t for t in flows.topics if t not in risky]
     fresh = [t for t in ordered if t not in shown or now - datetime.fromisoformat(shown[t]) >= TIP_REST]
@@ -66,7 +66,7 @@ def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: da
         text = t.count("nudge.cadence", (now - last).days, cadence=t.number(cadence or 0))
         return [Reply(text + "\n\n" + _cite(flows, t, "irregular_posting")), checkin_questions(t)[0]]
     if kind == REPLIES:
-        text = t.count("nudge.replies", record.waiting.get("count", 0))
+        text = t.count("nudge.replies", record.waiting.count)
         return [
             Reply(
                 text + "\n\n" + _cite(flows, t, "unanswered_users"),
@@ -79,7 +79,7 @@ def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: da
         text = t.tr("nudge.weekly", name=name) + "\n\n" + week_view(record, flows, t, now)
         topic = pick_tip(record, flows, now)
         if topic:
-            record.nudges.setdefault("tips", {})[topic] = now.isoformat()
+            record.nudges.tips[topic] = now.isoformat()
             text += (
                 "\n\n"
                 + t.tr("nudge.tip")

@@ -9,20 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.store.base import Settings
+
 DEFAULT_TIMEZONES = {"fr": "Europe/Paris", "en": "Europe/London"}
-DEFAULTS: dict[str, Any] = {
-    "checkin_day": 0,  # Monday
-    "checkin_time": "09:00",
-    "quiet_start": "20:00",
-    "quiet_end": "08:00",
-    "paused": False,
-    "auto_paused": False,
-    "holiday_until": None,
-    "stopped": False,
-}
 
 
 @lru_cache(maxsize=1)
@@ -61,25 +52,24 @@ class Prefs:
     stopped: bool
 
     @classmethod
-    def of(cls, stored: dict[str, Any], language: str) -> Prefs:
-        """Read stored settings, falling back to the defaults (time zone from the language)."""
-        values = {**DEFAULTS, **stored}
-        zone_name = values.get("timezone") or DEFAULT_TIMEZONES.get(language, "Europe/Paris")
+    def of(cls, stored: Settings, language: str) -> Prefs:
+        """Read stored settings, a bad value falling back to its default (zone from the language)."""
+        zone_name = stored.timezone or DEFAULT_TIMEZONES.get(language, "Europe/Paris")
         try:
             zone = ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo(DEFAULT_TIMEZONES.get(language, "Europe/Paris"))
-        holiday = values.get("holiday_until")
+        holiday = stored.holiday_until
         return cls(
             zone=zone,
-            checkin_day=int(values["checkin_day"]),
-            checkin_time=parse_clock(values["checkin_time"]) or time(9),
-            quiet_start=parse_clock(values["quiet_start"]) or time(20),
-            quiet_end=parse_clock(values["quiet_end"]) or time(8),
-            paused=bool(values["paused"]),
-            auto_paused=bool(values["auto_paused"]),
+            checkin_day=int(stored.checkin_day) % 7,
+            checkin_time=parse_clock(stored.checkin_time) or time(9),
+            quiet_start=parse_clock(stored.quiet_start) or time(20),
+            quiet_end=parse_clock(stored.quiet_end) or time(8),
+            paused=bool(stored.paused),
+            auto_paused=bool(stored.auto_paused),
             holiday_until=date.fromisoformat(holiday) if holiday else None,
-            stopped=bool(values["stopped"]),
+            stopped=bool(stored.stopped),
         )
 
     @property

@@ -60,7 +60,7 @@ def targets(flows: Flows, record: OwnerRecord) -> tuple[float | None, float | No
 def last_post_at(record: OwnerRecord) -> datetime | None:
     """When the owner last logged a post, or finished their plan if they never did."""
     if record.posts:
-        return datetime.fromisoformat(record.posts[-1]["at"])
+        return record.posts[-1].moment
     return datetime.fromisoformat(record.completed_at) if record.completed_at else None
 
 
@@ -77,8 +77,8 @@ def scheduled(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) ->
     if cadence and last:
         found.append(Due(CADENCE, "since " + last.isoformat(), last + timedelta(days=7 / cadence) + GRACE))
     waiting = record.waiting
-    if reply_hours is not None and waiting.get("count", 0) > 0 and waiting.get("since"):
-        since = datetime.fromisoformat(waiting["since"])
+    if reply_hours is not None and waiting.count > 0 and waiting.since:
+        since = datetime.fromisoformat(waiting.since)
         found.append(Due(REPLIES, "since " + since.isoformat(), since + timedelta(hours=reply_hours)))
     checkin = prefs.latest_checkin(now)
     completed = datetime.fromisoformat(record.completed_at) if record.completed_at else None
@@ -90,7 +90,7 @@ def scheduled(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) ->
 
 
 def _unsent(record: OwnerRecord, dues: list[Due]) -> list[Due]:
-    sent = record.nudges.get("sent", {})
+    sent = record.nudges.sent
     return [d for d in dues if sent.get(d.kind) != d.period]
 
 
@@ -123,14 +123,13 @@ def next_check(record: OwnerRecord, flows: Flows, now: datetime) -> datetime | N
 
 def note_sent(record: OwnerRecord, kind: str) -> None:
     """Count a reminder of `kind` sent (for `coach stats`), and remember it as the last one."""
-    record.nudges.setdefault("counts", {}).setdefault(kind, {"sent": 0, "reacted": 0})["sent"] += 1
-    record.nudges["last_kind"] = kind
+    record.nudges.count(kind).sent += 1
+    record.nudges.last_kind = kind
 
 
 def note_reaction(record: OwnerRecord) -> None:
     """The owner wrote: count a reaction to the last reminder if it was unanswered, reset the count."""
-    last_kind = record.nudges.pop("last_kind", None)
-    if last_kind and record.nudges.get("unanswered"):
-        counts = record.nudges.setdefault("counts", {}).setdefault(last_kind, {"sent": 0, "reacted": 0})
-        counts["reacted"] += 1
-    record.nudges["unanswered"] = 0
+    last_kind, record.nudges.last_kind = record.nudges.last_kind, None
+    if last_kind and record.nudges.unanswered:
+        record.nudges.count(last_kind).reacted += 1
+    record.nudges.unanswered = 0

@@ -68,14 +68,14 @@ class NudgeRunner:
         found = []
         for due in rules.due(record, self.flows, now):
             kind = due.kind
-            if record.nudges.get("unanswered", 0) >= rules.MAX_UNANSWERED:
+            if record.nudges.unanswered >= rules.MAX_UNANSWERED:
                 # Three nudges without a word back: say once that reminders pause, and stop.
                 kind = rules.PAUSED
-                record.prefs["auto_paused"] = True
+                record.prefs.auto_paused = True
             replies = tuple(compose(kind, record, self.flows, translator, now))
-            record.nudges.setdefault("sent", {})[due.kind] = due.period
+            record.nudges.sent[due.kind] = due.period
             rules.note_sent(record, kind)
-            record.nudges["unanswered"] = record.nudges.get("unanswered", 0) + 1
+            record.nudges.unanswered += 1
             entry_id, at = f"{record.owner_id}|{kind}|{due.period}", now.astimezone(UTC).isoformat()
             record.outbox.append(outbox.new_entry(entry_id, kind, at, replies))
             found.append(Claimed(record.owner_id, kind, due.period, replies))
@@ -89,9 +89,7 @@ class NudgeRunner:
             record = self.store.get(owner_id)
             if record is None or not record.outbox:
                 return []
-            replies = [
-                Reply.from_dict(r) for entry in record.outbox for r in entry["replies"][entry["delivered"] :]
-            ]
+            replies = [reply for entry in record.outbox for reply in entry.pending]
             record.outbox = []
             self.store.put(record)
             return replies

@@ -9,8 +9,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from bot.events import Reply
 from bot.store.schema import SCHEMA_VERSION, migrate
 
 log = logging.getLogger(__name__)
@@ -23,14 +25,191 @@ class StoreError(RuntimeError):
     """The store cannot give or keep a record; the message says which and why."""
 
 
+def _fields(part: type[Any], doc: Any, owner_hint: str) -> dict[str, Any]:
+    """The stored keys of one part of a record, refusing anything that is not a plain object."""
+    if not isinstance(doc, dict):
+        raise StoreError(f"{owner_hint}: {part.__name__} is not an object: {doc!r:.80}")
+    return doc
+
+
+@dataclass
+class Settings:
+    """An owner's reminder settings as `/settings` keeps them (stored under `prefs`).
+
+    Times of day are `HH:MM` on the owner's wall clock; `timezone` None means the default zone
+    of their language; `holiday_until` is an ISO date. `bot.nudges.prefs.Prefs` reads them.
+    """
+
+    timezone: str | None = None
+    checkin_day: int = 0
+    checkin_time: str = "09:00"
+    quiet_start: str = "20:00"
+    quiet_end: str = "08:00"
+    paused: bool = False
+    auto_paused: bool = False
+    holiday_until: str | None = None
+    stopped: bool = False
+
+    def to_doc(self) -> dict[str, Any]:
+        """The settings as stored: only those the owner changed, as older coaches kept them."""
+        return {key: value for key, value in vars(self).items() if value != _SETTINGS_DEFAULTS[key]}
+
+    @classmethod
+    def from_doc(cls, doc: Any, owner_id: str = "?") -> Settings:
+        """Read stored settings; a key missing (an older record) takes its default."""
+        return cls(**_fields(cls, doc, owner_id))
+
+
+_SETTINGS_DEFAULTS = vars(Settings())
+
+
+@dataclass
+class KindCount:
+    """How many reminders of one kind were sent, and how many the owner reacted to."""
+
+    sent: int = 0
+    reacted: int = 0
+
+
+@dataclass
+class ReminderState:
+    """What the reminders did for one owner (stored under `nudges`).
+
+    `sent` holds the period last claimed per kind (a kind goes out once per period);
+    `counts` the sent/reacted tallies for `coach stats`; `unanswered` the reminders in a row
+    without a word back; `last_kind` the latest one, until the owner reacts; `tips` when each
+    weekly tip's topic was last shown (ISO time).
+    """
+
+    sent: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, KindCount] = field(default_factory=dict)
+    unanswered: int = 0
+    last_kind: str | None = None
+    tips: dict[str, str] = field(default_factory=dict)
+
+    def count(self, kind: str) -> KindCount:
+        """The tallies of `kind`, created at zero."""
+        return self.counts.setdefault(kind, KindCount())
+
+    def to_doc(self) -> dict[str, Any]:
+        """The state as stored, empty parts left out (`{}` for an owner never reminded)."""
+        doc: dict[str, Any] = {
+            "sent": dict(self.sent),
+            "counts": {kind: vars(c).copy() for kind, c in self.counts.items()},
+            "unanswered": self.unanswered,
+            "last_kind": self.last_kind,
+            "tips": dict(self.tips),
+        }
+        return {key: value for key, value in doc.items() if value}
+
+    @classmethod
+    def from_doc(cls, doc: Any, owner_id: str = "?") -> ReminderState:
+        """Read the stored state; parts an older record lacks start empty."""
+        values = dict(_fields(cls, doc, owner_id))
+        values["counts"] = {k: KindCount(**c) for k, c in (values.get("counts") or {}).items()}
+        return cls(**values)
+
+
+@dataclass
+class Post:
+    """One post the owner logged: when (ISO time), on which network if said, and if it was promotion."""
+
+    at: str
+    network: str | None = None
+    promo: bool = False
+
+    @property
+    def moment(self) -> datetime:
+        """When it was published."""
+        return datetime.fromisoformat(self.at)
+
+
+@dataclass
+class Waiting:
+    """Comments or messages awaiting the owner's reply: how many, and since when (ISO time)."""
+
+    count: int = 0
+    since: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        """Stored as `{}` when nothing waits."""
+        return {"count": self.count, "since": self.since} if self.count or self.since else {}
+
+    @classmethod
+    def from_doc(cls, doc: Any, owner_id: str = "?") -> Waiting:
+        """Read what was stored (`{}`: nothing waits)."""
+        return cls(**_fields(cls, doc, owner_id))
+
+
+@dataclass
+class Lease:
+    """Who is delivering an outbox entry (`<process>/<deliverer>`), and until when (epoch seconds)."""
+
+    holder: str
+    until: float
+
+    @property
+    def process(self) -> str:
+        """The process the holder runs in: its lease counts only while that process runs."""
+        return self.holder.split("/", 1)[0]
+
+
+@dataclass
+class OutboxEntry:
+    """Messages owed to an owner, delivered in order: a reply to an event, a reminder, an export.
+
+    `delivered` counts those that went out (a retry or a restart resumes after them); `lease`
+    names the deliverer sending them now, if any. Stored flat, as `lease` and `lease_until`.
+    """
+
+    id: str
+    kind: str = "reminder"
+    claimed_at: str = ""
+    replies: list[Reply] = field(default_factory=list)
+    delivered: int = 0
+    lease: Lease | None = None
+
+    @property
+    def pending(self) -> list[Reply]:
+        """The messages still to send."""
+        return self.replies[self.delivered :]
+
+    @property
+    def done(self) -> bool:
+        """Whether every message went out."""
+        return self.delivered >= len(self.replies)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The entry as stored."""
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "claimed_at": self.claimed_at,
+            "replies": [r.to_dict() for r in self.replies],
+            "delivered": self.delivered,
+        }
+        if self.lease is not None:
+            doc["lease"], doc["lease_until"] = self.lease.holder, self.lease.until
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: Any, owner_id: str = "?") -> OutboxEntry:
+        """Read a stored entry."""
+        values = dict(_fields(cls, doc, owner_id))
+        holder, until = values.pop("lease", None), values.pop("lease_until", 0.0)
+        lease = Lease(str(holder), float(until or 0.0)) if holder is not None else None
+        replies = [Reply.from_dict(r) for r in values.pop("replies", [])]
+        return cls(**values, replies=replies, lease=lease)
+
+
 @dataclass
 class OwnerRecord:
     """Everything kept about one owner: where they are, what they answered, how they are doing.
 
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
-    owed); `prefs` their reminder settings; `nudges` what was sent per kind and period;
-    `outbox` the messages claimed but not yet delivered; `next_check_at` when the nudge runner
-    should look at this owner again; `taught` the topics taught so far.
+    owed); `prefs` their reminder settings; `nudges` what the reminders did; `outbox` the
+    messages owed to them and not yet delivered; `next_check_at` when the nudge runner should
+    look at this owner again; `taught` the topics taught so far. The stored document keeps these names as its keys.
     """
 
     owner_id: str
@@ -44,11 +223,11 @@ class OwnerRecord:
     seen_events: list[str] = field(default_factory=list)
     completed_at: str | None = None
     taught: list[str] = field(default_factory=list)
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    waiting: dict[str, Any] = field(default_factory=dict)
-    prefs: dict[str, Any] = field(default_factory=dict)
-    nudges: dict[str, Any] = field(default_factory=dict)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    waiting: Waiting = field(default_factory=Waiting)
+    prefs: Settings = field(default_factory=Settings)
+    nudges: ReminderState = field(default_factory=ReminderState)
+    outbox: list[OutboxEntry] = field(default_factory=list)
     active: bool = True
     next_check_at: str | None = None
     created_at: str = ""
@@ -56,16 +235,28 @@ class OwnerRecord:
 
     def to_doc(self) -> dict[str, Any]:
         """The record as a JSON-ready document, with its schema version."""
-        return {"v": SCHEMA_VERSION, **vars(self)}
+        doc: dict[str, Any] = {"v": SCHEMA_VERSION, **vars(self)}
+        doc["posts"] = [vars(p).copy() for p in self.posts]
+        doc["waiting"] = self.waiting.to_doc()
+        doc["prefs"] = self.prefs.to_doc()
+        doc["nudges"] = self.nudges.to_doc()
+        doc["outbox"] = [e.to_doc() for e in self.outbox]
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> OwnerRecord:
         """Rebuild a record from a stored document, migrating an older one."""
         doc = migrate(dict(doc))
         doc.pop("v", None)
+        owner = str(doc.get("owner_id"))
         try:
+            doc["posts"] = [Post(**_fields(Post, p, owner)) for p in doc.get("posts") or []]
+            doc["waiting"] = Waiting.from_doc(doc.get("waiting") or {}, owner)
+            doc["prefs"] = Settings.from_doc(doc.get("prefs") or {}, owner)
+            doc["nudges"] = ReminderState.from_doc(doc.get("nudges") or {}, owner)
+            doc["outbox"] = [OutboxEntry.from_doc(e, owner) for e in doc.get("outbox") or []]
             record = cls(**doc)
-        except TypeError as exc:
+        except (TypeError, KeyError, ValueError) as exc:
             raise StoreError(f"record of {doc.get('owner_id')!r} has unexpected fields: {exc}") from exc
         if not isinstance(record.answers, dict) or not isinstance(record.history, list):
             raise StoreError(f"record of {record.owner_id!r} is malformed")
