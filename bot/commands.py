@@ -1,5 +1,6 @@
-"""The commands, the same words on every channel: one registry feeds the engine, /help, the
-channels' menus and the catalog (`command.<name>` describes each).
+"""The commands, the same words on every channel, in one registry.
+
+The registry feeds the engine, /help, the channels' menus and the catalog (`command.<name>`).
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ def plan_(turn: Turn, args: str) -> list[Reply]:
 def plan_part(turn: Turn, args: str) -> str | None:
     """The plan step `args` names: a field (`networks`) or its label in either language."""
     steps = turn.flows.plan_steps()
-    names = [[str(s.plan_field)] + [t.tr("plan." + str(s.plan_field)) for t in turn.all_translators] for s in steps]
+    names = [
+        [str(s.plan_field)] + [t.tr("plan." + str(s.plan_field)) for t in turn.all_translators] for s in steps
+    ]
     index = match_choice(args, names)
     return steps[index].id if index is not None else None
 
@@ -152,7 +155,7 @@ def pending(turn: Turn, args: str) -> list[Reply]:
 def replied(turn: Turn, args: str) -> list[Reply]:
     """Note replies given (all of them when no number)."""
     t = turn.t
-    waiting = int(turn.record.waiting.get("count", 0))
+    waiting = turn.record.waiting.count
     answered = t.parse_number(args) if args.strip() else waiting
     if answered is None or not float(answered).is_integer() or answered < 0:
         return [Reply(t.tr("track.usage_replied")), *conversation.ask_current(turn)]
@@ -215,5 +218,8 @@ def run(turn: Turn, name: str, args: str) -> list[Reply]:
     command = BY_NAME.get(name)
     if command is None:
         shown = sanitise_text(name)[:32]
-        return [Reply(turn.t.tr("input.unknown_command", command="/" + shown)), *conversation.ask_current(turn)]
+        return [
+            Reply(turn.t.tr("input.unknown_command", command="/" + shown)),
+            *conversation.ask_current(turn),
+        ]
     return command.run(turn, args)

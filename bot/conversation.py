@@ -186,7 +186,12 @@ def fit_text(turn: Turn) -> str:
     changes = []
     for key, value in checked.lighter.items():
         if key == "networks":
-            changes.append(t.tr("plan_fit.change.networks", networks=plan.labels(turn.flows.steps["plan_networks"], value, t)))
+            changes.append(
+                t.tr(
+                    "plan_fit.change.networks",
+                    networks=plan.labels(turn.flows.steps["plan_networks"], value, t),
+                )
+            )
         elif key == "cadence":
             changes.append(t.tr("plan_fit.change.cadence", cadence=t.count("plan.value.cadence", value)))
         elif key == "hours":
@@ -257,8 +262,8 @@ def next_lesson(turn: Turn, step: Step) -> str | None:
         for t in pending
         if topics[t].at is None or topics[t].at in turn.record.answers or topics[t].at in turn.record.history
     ]
-    chosen = (anchored or free or [None])[0]
-    return lesson_text(turn, chosen) if chosen else None
+    chosen = anchored or free
+    return lesson_text(turn, chosen[0]) if chosen else None
 
 
 def lesson_text(turn: Turn, topic_id: str) -> str:

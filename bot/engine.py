@@ -89,7 +89,12 @@ class Engine:
         told = normalise_language(event.language)
         stamp = event.at.isoformat()
         record = OwnerRecord(
-            event.owner_id, event.channel, told or DEFAULT_LANGUAGE, state="", created_at=stamp, updated_at=stamp
+            event.owner_id,
+            event.channel,
+            told or DEFAULT_LANGUAGE,
+            state="",
+            created_at=stamp,
+            updated_at=stamp,
         )
         if told:  # the channel says which language: no need to ask
             record.answers["language"] = told

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+
 @dataclass(frozen=True)
 class InboundEvent:
     """One thing an owner did: typed text, tapped a choice, or sent a command.

@@ -86,8 +86,10 @@ class Variant:
 
 @dataclass(frozen=True)
 class Preset:
-    """An answer taken without asking when `when` holds: a fixed `value`, another `answer`, or a
-    `derive`d one (named in `bot.facts.DERIVED`)."""
+    """An answer taken without asking when `when` holds.
+
+    It is a fixed `value`, another `answer`, or a `derive`d one (named in `bot.facts.DERIVED_NAMES`).
+    """
 
     when: dict[str, Any] | None = None
     value: Any = None
@@ -269,11 +271,12 @@ def load(folder: Path) -> Flows:
     raw_topics = {str(k): v for k, v in (catalogue.get("topics") or {}).items()}
     for topic_id, spec in raw_topics.items():
         if not isinstance(spec, dict) or set(spec) - TOPIC_KEYS:
-            raise FlowError(f"{topics_file.name}: topic {topic_id}: fields are {', '.join(sorted(TOPIC_KEYS))}")
+            fields = ", ".join(sorted(TOPIC_KEYS))
+            raise FlowError(f"{topics_file.name}: topic {topic_id}: fields are {fields}")
         match = SOURCE_RE.match(str(spec.get("source", "")))
         if not match or match.group(1) not in sources:
             raise FlowError(f"{topics_file.name}: topic {topic_id}: unknown source {spec.get('source')!r}")
-    topics = {str(k): {"source": str(v["source"]), "module": str(v.get("module", ""))} for k, v in raw_topics.items()}
+    topics = {str(k): {"source": str(v["source"])} for k, v in raw_topics.items()}
 
     raw_modules = []
     for path in sorted(folder.glob("*.yaml")):
@@ -344,7 +347,8 @@ def _build_topic(file: str, topic_id: str, spec: dict[str, Any], known: set[str]
             raise fail("; ".join(issues) or "a signal's score is 1 to 3")
         signals.append(Signal(entry["when"], entry["score"]))
     variants = _build_variants(spec.get("variants"), known, fail, "variants", need_when=True)
-    return Topic(topic_id, str(spec["module"]), str(spec["source"]), severity, anchor, tuple(signals), variants)
+    module, source = str(spec["module"]), str(spec["source"])
+    return Topic(topic_id, module, source, severity, anchor, tuple(signals), variants)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -129,7 +129,9 @@ class Translator:
         """Format an amount of money (`1 200,50 €` in French; a whole amount without cents: `25 €`)."""
         if float(amount).is_integer():
             pattern = self.locale.currency_formats["standard"].pattern.split(";")[0].replace(".00", "")
-            return format_currency(amount, currency, format=pattern, locale=self.locale, currency_digits=False)
+            return format_currency(
+                amount, currency, format=pattern, locale=self.locale, currency_digits=False
+            )
         return format_currency(amount, currency, locale=self.locale)
 
     def date(self, day: date) -> str:

@@ -1,6 +1,7 @@
-"""Free text after the plan, read as what the owner wants: "j'ai publié sur insta" is /posted
-instagram, "3 commentaires en attente" is /pending 3, "je voudrais changer mes réseaux" opens the
-plan's networks. Words are matched on their folded stems, in French and English; a clear match
+"""Free text after the plan, read as what the owner wants.
+
+"j'ai publié sur insta" is /posted instagram, "3 commentaires en attente" is /pending 3,
+"je voudrais changer mes réseaux" opens the plan's networks. Words are matched on their folded stems, in French and English; a clear match
 acts, a partial one asks "did you mean …?", anything destructive is always asked.
 """
 
@@ -36,14 +37,14 @@ POSTED = ("publie", "poste", "posted", "published", "publication", "post")
 WAITING = ("attente", "attendent", "attend", "waiting", "pending", "sans reponse", "unanswered")
 COMMENTS = ("commentaire", "message", "comment", "question", "avis", "review")
 REPLIED = ("repondu", "replied", "answered", "repondre a tous")
-SIMPLE = {
+SIMPLE: dict[str, tuple[str, ...]] = {
     "progress": ("progres", "bilan", "ou j en suis", "progress", "how am i doing", "ma semaine", "my week"),
     "plan": ("mon plan", "my plan", "le plan", "the plan"),
     "help": ("aide", "help", "commande", "command"),
     "learn": ("apprendre", "conseil", "lecon", "learn", "tips", "sujet", "topic"),
     "settings": ("rappel", "notification", "reminder", "vacances", "holiday", "pause"),
 }
-DESTRUCTIVE = {
+DESTRUCTIVE: dict[str, tuple[str, ...]] = {
     "delete": ("supprim", "efface", "delete", "erase", "oubli"),
     "restart": ("recommenc", "repartir de zero", "restart", "start over", "start again"),
 }

@@ -212,7 +212,12 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
             _line(
                 t,
                 "plan.cost",
-                t.tr("plan.value.cost", cost=t.money(cost, money), hours=t.hours(hours), rate=t.money(rate or 0, money)),
+                t.tr(
+                    "plan.value.cost",
+                    cost=t.money(cost, money),
+                    hours=t.hours(hours),
+                    rate=t.money(rate or 0, money),
+                ),
             )
         )
     budget = answers.get("plan_budget")

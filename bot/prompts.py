@@ -1,6 +1,7 @@
-"""Questions outside the flows that wait for a tap or a typed answer: confirmations, the language,
-which plan part to change, and "did you mean …?" for free text. The one waiting is kept in
-`OwnerRecord.prompt`; its choices carry `kind:value` ids.
+"""Questions outside the flows that wait for a tap or a typed answer.
+
+Confirmations, the language, which plan part to change, and "did you mean …?" for free text.
+The one waiting is kept in `OwnerRecord.prompt`; its choices carry `kind:value` ids.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def ask_language(turn: Turn) -> list[Reply]:
 def plan_edit_choices(turn: Turn) -> tuple[Choice, ...]:
     """One option per part of the plan."""
     return tuple(
-        Choice("edit:" + step.id, turn.t.tr("plan." + str(step.plan_field))) for step in turn.flows.plan_steps()
+        Choice("edit:" + step.id, turn.t.tr("plan." + str(step.plan_field)))
+        for step in turn.flows.plan_steps()
     )
 
 
@@ -70,7 +72,9 @@ def prompt_choices(turn: Turn) -> list[tuple[str, list[str]]]:
     if prompt in (RESTART, DELETE):
         return [(f"{prompt}:{c}", [t.tr(f"{prompt}.{c}") for t in translators] + [c]) for c in ("yes", "no")]
     if prompt == LANGUAGE:
-        return [("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang]) for lang in LANGUAGES]
+        return [
+            ("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang]) for lang in LANGUAGES
+        ]
     if prompt == PLAN_EDIT:
         return [
             ("edit:" + s.id, [t.tr("plan." + str(s.plan_field)) for t in translators])
@@ -150,7 +154,7 @@ def checkin(turn: Turn, value: str) -> list[Reply]:
             tracking.log_post(record, turn.now, None, False)
     elif question == "waiting" and answer in tracking.WAITING_BUCKETS:
         low, high = tracking.WAITING_BUCKETS[answer]
-        current = int(record.waiting.get("count", 0))
+        current = record.waiting.count
         tracking.set_waiting(record, min(max(current, low), high), turn.now)
     elif question == "replied" and answer == "all":
         tracking.set_waiting(record, 0, turn.now)

@@ -69,7 +69,7 @@ def fit(plan: dict[str, Any], hours: float) -> Fit:
     When even that is too much, the lighter plan also asks for the hours it needs.
     """
     networks = list(plan.get("networks") or [])
-    current = {
+    current: dict[str, Any] = {
         "networks": networks,
         "cadence": float(plan.get("cadence") or 1),
         "reply_time": plan.get("reply_time"),

@@ -52,8 +52,8 @@ from tenacity import (
 
 from bot.channels.text import split_text
 from bot.clock import Clock
-from bot.engine import Engine
 from bot.commands import COMMANDS
+from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 from bot.outbox import (

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot import diagnosis
 from bot.events import Choice, Reply
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.rules import CADENCE, PAUSED, REPLIES, WEEKLY, last_post_at, targets
-from bot import diagnosis
 from bot.store.base import OwnerRecord
 from bot.tracking import week_view
 

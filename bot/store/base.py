@@ -209,7 +209,8 @@ class OwnerRecord:
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
     owed); `prefs` their reminder settings; `nudges` what the reminders did; `outbox` the
     messages owed to them and not yet delivered; `next_check_at` when the nudge runner should
-    look at this owner again; `taught` the topics taught so far. The stored document keeps these names as its keys.
+    look at this owner again; `taught` the topics taught so far. The stored document keeps
+    these names as its keys.
     """
 
     owner_id: str
