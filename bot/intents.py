@@ -1,8 +1,9 @@
 """Free text after the plan, read as what the owner wants.
 
 "j'ai publié sur insta" is /posted instagram, "3 commentaires en attente" is /pending 3,
-"je voudrais changer mes réseaux" opens the plan's networks. Words are matched on their folded stems, in French and English; a clear match
-acts, a partial one asks "did you mean …?", anything destructive is always asked.
+"je voudrais changer mes réseaux" opens the plan's networks. Words are matched on their folded
+stems, in French and English; a clear match acts, a partial one asks "did you mean …?", and
+anything destructive is always asked.
 """
 
 from __future__ import annotations
