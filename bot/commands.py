@@ -30,22 +30,21 @@ def start(turn: Turn, args: str) -> list[Reply]:
     """Welcome back, at the question the owner is on."""
     if turn.record.state == DONE:
         return [Reply(turn.t.tr("start.already_done"))]
-    question = conversation.ask_current(turn)
-    return conversation.pack(turn, [turn.t.tr("start.welcome_back")], question[0] if question else None)
+    return conversation.then_ask(turn, turn.t.tr("start.welcome_back"))
 
 
 def help_(turn: Turn, args: str) -> list[Reply]:
     """Every command with what it does."""
     t = turn.t
     lines = [t.tr("help.text"), ""] + [f"/{c.name} — {t.tr('command.' + c.name)}" for c in REGISTRY]
-    return [Reply("\n".join(lines)), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, "\n".join(lines))
 
 
 def progress(turn: Turn, args: str) -> list[Reply]:
     """Where the owner is in the journey, or their week against the plan."""
     record, t, flows = turn.record, turn.t, turn.flows
     if record.state == DONE or record.completed_at is not None:
-        return [Reply(tracking.week_view(record, flows, t, turn.now)), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, tracking.week_view(record, flows, t, turn.now))
     module = flows.module_of(record.state)
     step_no, total = module.step_ids.index(record.state) + 1, len(module.step_ids)
     text = t.tr(
@@ -56,7 +55,7 @@ def progress(turn: Turn, args: str) -> list[Reply]:
         step=step_no,
         total=total,
     )
-    return [Reply(text), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, text)
 
 
 def back(turn: Turn, args: str) -> list[Reply]:
@@ -69,7 +68,7 @@ def back(turn: Turn, args: str) -> list[Reply]:
             return [Reply(turn.t.tr("back.at_start"))]
         return prompts.edit(turn, last)
     if not record.history:
-        return [Reply(turn.t.tr("back.at_start")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, turn.t.tr("back.at_start"))
     record.state = record.history.pop()
     return conversation.ask_current(turn)
 
@@ -112,7 +111,7 @@ def plan_(turn: Turn, args: str) -> list[Reply]:
             return prompts.edit(turn, part)
     text = conversation.plan_text(turn)
     if turn.record.state != DONE:
-        return [Reply(turn.t.tr("plan.not_finished") + "\n\n" + text), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, turn.t.tr("plan.not_finished") + "\n\n" + text)
     return [Reply(text), *prompts.ask_plan_edit(turn, turn.t.tr("plan.edit_prompt"))]
 
 
@@ -131,14 +130,14 @@ def posted(turn: Turn, args: str) -> list[Reply]:
     t = turn.t
     parsed = tracking.parse_posted(args, turn.flows, turn.all_translators)
     if parsed is None:
-        return [Reply(t.tr("track.usage_posted")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, t.tr("track.usage_posted"))
     network, promo = parsed
     tracking.log_post(turn.record, turn.now, network, promo)
     details = [tracking.network_label(turn.flows, network, t)] if network else []
     details += [t.tr("track.promo")] if promo else []
     text = t.tr("track.posted", details=f" ({', '.join(details)})" if details else "")
     week = tracking.week_view(turn.record, turn.flows, t, turn.now)
-    return [Reply(text + "\n\n" + week), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, text + "\n\n" + week)
 
 
 def pending(turn: Turn, args: str) -> list[Reply]:
@@ -146,10 +145,10 @@ def pending(turn: Turn, args: str) -> list[Reply]:
     t = turn.t
     count = t.parse_number(args) if args.strip() else None
     if count is None or not float(count).is_integer() or not 0 <= count <= tracking.MAX_WAITING:
-        return [Reply(t.tr("track.usage_pending")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, t.tr("track.usage_pending"))
     tracking.set_waiting(turn.record, int(count), turn.now)
     text = t.count("track.pending", count) if count else t.tr("track.pending_none")
-    return [Reply(text), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, text)
 
 
 def replied(turn: Turn, args: str) -> list[Reply]:
@@ -158,11 +157,11 @@ def replied(turn: Turn, args: str) -> list[Reply]:
     waiting = turn.record.waiting.count
     answered = t.parse_number(args) if args.strip() else waiting
     if answered is None or not float(answered).is_integer() or answered < 0:
-        return [Reply(t.tr("track.usage_replied")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, t.tr("track.usage_replied"))
     left = max(0, waiting - int(answered))
     tracking.set_waiting(turn.record, left, turn.now)
     text = t.count("track.replied", left) if left else t.tr("track.replied_all")
-    return [Reply(text), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, text)
 
 
 def settings(turn: Turn, args: str) -> list[Reply]:
@@ -170,7 +169,7 @@ def settings(turn: Turn, args: str) -> list[Reply]:
     if not args.strip():
         return owner_settings.show(turn.record, turn.t)
     text = owner_settings.change(turn.record, args, turn.t, turn.all_translators, turn.now)
-    return [Reply(text), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, text)
 
 
 def learn_(turn: Turn, args: str) -> list[Reply]:
@@ -218,8 +217,5 @@ def run(turn: Turn, name: str, args: str) -> list[Reply]:
     command = BY_NAME.get(name)
     if command is None:
         shown = sanitise_text(name)[:32]
-        return [
-            Reply(turn.t.tr("input.unknown_command", command="/" + shown)),
-            *conversation.ask_current(turn),
-        ]
+        return conversation.then_ask(turn, turn.t.tr("input.unknown_command", command="/" + shown))
     return command.run(turn, args)

@@ -152,6 +152,12 @@ def pack(turn: Turn, texts: list[str], question: Reply | None) -> list[Reply]:
     return [*replies, question]
 
 
+def then_ask(turn: Turn, *texts: str) -> list[Reply]:
+    """Some texts, then the question the owner is on, packed into as few messages as fit."""
+    question = ask_current(turn)
+    return pack(turn, list(texts), question[0] if question else None)
+
+
 def ask_current(turn: Turn) -> list[Reply]:
     """The question the owner is on, asked again (nothing once the plan is done)."""
     if turn.record.state == DONE:

@@ -56,9 +56,9 @@ def run(turn: Turn, args: str) -> list[Reply]:
     """List the topics, or teach the one asked for."""
     t = turn.t
     if not args.strip():
-        return [Reply(listing(turn)), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, listing(turn))
     topic = find(turn, args)
     if topic is None:
-        return [Reply(t.tr("learn.unknown", asked=args[:40])), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, t.tr("learn.unknown", asked=args[:40]))
     text = conversation.lesson_text(turn, topic) + "\n\n" + t.tr("learn.habit", habit=t.tr("habit." + topic))
-    return [Reply(text), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, text)

@@ -50,7 +50,7 @@ def edit(turn: Turn, step_id: str) -> list[Reply]:
     """Reopen one part of the finished plan; reminders go on meanwhile."""
     step = turn.flows.steps.get(step_id)
     if step is None or not step.plan_field or turn.record.completed_at is None:
-        return [Reply(turn.t.tr("input.stale_choice")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, turn.t.tr("input.stale_choice"))
     turn.record.state, turn.record.editing = step.id, True
     return conversation.ask_current(turn)
 
@@ -102,16 +102,16 @@ def meta_choice(turn: Turn, choice: str) -> list[Reply]:
     if kind == "checkin":
         return checkin(turn, value)
     if kind == "settings" and value in owner_settings.ONE_TAP:
-        return [Reply(owner_settings.switch(record, value, t)), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, owner_settings.switch(record, value, t))
     if kind == "restart" and prompt == RESTART:
         if value == "yes":
             return restart(turn)
-        return [Reply(t.tr("restart.cancelled")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, t.tr("restart.cancelled"))
     if kind == "delete" and prompt == DELETE:
         if value == "yes":
             turn.erase = True
             return [Reply(t.tr("delete.done"))]
-        return [Reply(t.tr("delete.cancelled")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, t.tr("delete.cancelled"))
     if kind == "edit" and record.state == DONE:
         return edit(turn, value)
     if kind == "intent" and prompt == INTENT:
@@ -119,7 +119,7 @@ def meta_choice(turn: Turn, choice: str) -> list[Reply]:
         if name in commands.BY_NAME:
             return commands.run(turn, name, args)
         return [Reply(t.tr("intent.cancelled"))]
-    return [Reply(t.tr("input.stale_choice")), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, t.tr("input.stale_choice"))
 
 
 def switch_language(turn: Turn, language: str) -> list[Reply]:
@@ -130,7 +130,7 @@ def switch_language(turn: Turn, language: str) -> list[Reply]:
         record.answers["language"] = language
         replies = conversation.advance(turn, turn.flows.steps["language"], False)
         return conversation.pack(turn, [turn.t.tr("language.changed")], None) + replies
-    return [Reply(turn.t.tr("language.changed")), *conversation.ask_current(turn)]
+    return conversation.then_ask(turn, turn.t.tr("language.changed"))
 
 
 def restart(turn: Turn) -> list[Reply]:
@@ -159,5 +159,5 @@ def checkin(turn: Turn, value: str) -> list[Reply]:
     elif question == "replied" and answer == "all":
         tracking.set_waiting(record, 0, turn.now)
     else:
-        return [Reply(turn.t.tr("input.stale_choice")), *conversation.ask_current(turn)]
-    return [Reply(turn.t.tr("checkin.thanks")), *conversation.ask_current(turn)]
+        return conversation.then_ask(turn, turn.t.tr("input.stale_choice"))
+    return conversation.then_ask(turn, turn.t.tr("checkin.thanks"))
