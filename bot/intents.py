@@ -26,7 +26,7 @@ PROMO = ("promo", "offre", "solde", "reduction", "offer", "sale", "discount", "p
 # Plan parts by the words owners use for them.
 PLAN_PARTS = {
     "networks": ("reseau", "network", "plateforme", "platform"),
-    "cadence": ("rythme", "frequence", "cadence", "often", "souvent"),
+    "cadence": ("rythme", "frequence", "cadence", "often", "souvent", "pace", "rhythm", "frequency"),
     "hours": ("heure", "hour", "temps", "time"),
     "reply_time": ("delai", "reponse", "reply", "respond"),
     "objectives": ("objectif", "goal", "objective", "but"),
@@ -99,6 +99,8 @@ def match(text: str) -> Intent | None:
         for part, stems in PLAN_PARTS.items():
             if _has(folded, stems):
                 return Intent("plan", part, sure=_has(folded, CHANGE))
+        if _has(folded, CHANGE):
+            return Intent("plan", sure=False)
     if _has(folded, COMMENTS) and _has(folded, WAITING):
         return Intent("pending", number.group(1) if number else "", sure=number is not None)
     if _has(folded, REPLIED):
@@ -110,8 +112,6 @@ def match(text: str) -> Intent | None:
     for command, stems in SIMPLE.items():
         if _has(folded, stems):
             return Intent(command)
-    if _has(folded, CHANGE):
-        return Intent("plan", sure=False)
     if network:
         return Intent("posted", network, sure=False)
     return None

@@ -155,7 +155,7 @@ def texts(fake: FakeSlack, user: str) -> list[str]:
     ("answers", "language", "locale", "typed", "cost"),
     [
         (LOCAL_BAKERY, "fr", "fr-FR", False, "1\u202f083,33\xa0€"),
-        (BUSY_CONSULTANT, "en", "en-GB", True, "€693.33"),
+        (BUSY_CONSULTANT, "en", "en-GB", True, "€866.67"),
     ],
 )
 def test_a_whole_journey_from_coach_start_to_a_plan_in_slack(

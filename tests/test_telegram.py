@@ -136,7 +136,7 @@ def test_the_bot_sets_its_command_menu_in_french_and_english(tg_app: App) -> Non
     ("answers", "language", "typed", "cost"),
     [
         (LOCAL_BAKERY, "fr", False, "1\u202f083,33\xa0€"),
-        (BUSY_CONSULTANT, "en", True, "€693.33"),
+        (BUSY_CONSULTANT, "en", True, "€866.67"),
         (LOCAL_BAKERY, "en", False, "€1,083.33"),
     ],
 )

@@ -242,6 +242,8 @@ class OwnerRecord:
         doc["prefs"] = self.prefs.to_doc()
         doc["nudges"] = self.nudges.to_doc()
         doc["outbox"] = [e.to_doc() for e in self.outbox]
+        if not self.taught:
+            del doc["taught"]  # as an owner before any lesson was stored
         return doc
 
     @classmethod
