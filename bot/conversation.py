@@ -54,7 +54,14 @@ def answer(turn: Turn, step: Step) -> list[Reply]:
     if event.step and event.choices and event.step != step.id:
         return pack(turn, [turn.t.tr("input.stale_choice")], ask(turn, step))
     shown = visible(turn, step)
-    result = parse_answer(shown, event.text, event.choices, turn.t, turn.all_translators)
+    text, currency = event.text, None
+    if step.unit == "money" and text:
+        found = _CURRENCY.search(text)
+        if found:
+            code = (found.group(1) or found.group(2)).upper()
+            currency = _CURRENCY_NAMES.get(code, code)
+            text = _CURRENCY.sub(" ", text).strip()
+    result = parse_answer(shown, text, event.choices, turn.t, turn.all_translators)
     if isinstance(result, Invalid):
         return pack(turn, [turn.t.tr(result.key, **result.values)], ask(turn, step))
     answers = turn.record.answers
@@ -63,11 +70,8 @@ def answer(turn: Turn, step: Step) -> list[Reply]:
         turn.record.language = str(result)
     elif step.sets == "lighter_plan" and result == "lighter":
         apply_lighter(turn)
-    if step.unit == "money" and event.text:
-        found = _CURRENCY.search(event.text)
-        if found:
-            code = (found.group(1) or found.group(2)).upper()
-            answers["plan_currency"] = _CURRENCY_NAMES.get(code, code)
+    if currency is not None:
+        answers["plan_currency"] = currency
     return advance(turn, step, show_after=True)
 
 
@@ -298,7 +302,8 @@ def after(turn: Turn, step: Step) -> list[str]:
             if variant.text.startswith("lesson.") and topic in turn.flows.topics:
                 return [lesson_text(turn, topic)]
             text = fill(turn, variant.text)
-            return [cite(turn, text, step) if len(step.topics) == 1 else text]
+            probe = step.kind == "multiple" and len(step.topics) > 1  # what the owner ticked
+            return [text if probe else cite(turn, text, step)]
     return []
 
 
