@@ -138,6 +138,7 @@ def test_the_coachs_own_estimates_are_not_cited_to_the_articles(ana: OwnerChat) 
 def test_the_plan_lists_every_risk_most_serious_first_legal_ones_first(ana: OwnerChat) -> None:
     habits = ["bought", "gaps", "unanswered", "promo", "canned", "faceless", "one_way"]
     answers = {**DAILY_SHOP, "habits": habits}
+    answers = {**DAILY_SHOP, "habits": habits}
     journey = Transcript(ana, answers)
     risks = journey.plan.split("Vos risques")[1]
     first = risks.splitlines()[1]
