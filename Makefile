@@ -26,3 +26,4 @@ i18n:
 
 docs:
 	.venv/bin/coach diagram > docs/flows.md
+	$(PY) docs/pictures.py

@@ -11,13 +11,26 @@ from typing import Any
 
 from bot.flows import Step
 from bot.i18n import Translator
+from bot.quantities import Unclear, read_quantity
 
 # Bidirectional controls can make an echoed name display as something else; they are dropped.
 _BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
 _SEPARATORS = re.compile(r"\s*[,;/+]\s*|\s+(?:et|and|&)\s+", re.IGNORECASE)
 _NUMBERED = re.compile(r"^(\d{1,3})[.)]?$")
 MAX_INPUT = 4096
-"""Longer input is not read as a choice or a number (it is refused, kindly)."""
+"""Longer input is not read as a choice (it is refused, kindly)."""
+MAX_NUMBER_INPUT = 80
+"""Longer input is not read as a number."""
+YES = frozenset(
+    {"oui", "o", "ouais", "ouai", "si", "yes", "y", "yeah", "yep", "yup", "ok", "okay", "d accord",
+     "bien sur", "absolument", "tout a fait", "exactement", "certainement", "sure", "of course",
+     "certainly", "absolutely", "oui oui", "yes please", "oui merci"}
+)
+NO = frozenset(
+    {"non", "n", "nan", "nope", "no", "nah", "non merci", "no thanks", "pas du tout", "pas vraiment",
+     "not really", "jamais", "never", "absolument pas", "not at all", "non non"}
+)
+"""How people say yes and no, in French and English (folded: lowercase, no accents)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,10 @@ def match_choice(text: str, labels: Sequence[Sequence[str]]) -> int | None:
             return index
     if len(folded) >= 3:
         hits = {i for i, names in enumerate(labels) for name in names if _fold(name).startswith(folded)}
+        if not hits:  # a word of the label, or its start: "Boulangerie" for "Alimentation (boulangerie…)"
+            hits = {
+                i for i, names in enumerate(labels) for name in names if f" {folded}" in f" {_fold(name)}"
+            }
         if len(hits) == 1:
             return hits.pop()
     return None
@@ -86,11 +103,19 @@ def parse_answer(
 
 
 def _parse_number(step: Step, raw: str, t: Translator) -> Any:
+    """A number as people type it (see `bot.quantities`); what could mean two things is asked."""
     low, high = step.min if step.min is not None else 0, step.max if step.max is not None else 0
-    value = t.parse_number(raw) if len(raw) <= 64 else None
-    if value is None:
-        example = step.default if isinstance(step.default, int | float) else max(low, min(high, 3))
+    example = step.default if isinstance(step.default, int | float) else max(low, min(high, 3))
+    reading = read_quantity(raw, step.unit, t) if len(raw) <= MAX_NUMBER_INPUT else Unclear("none")
+    if isinstance(reading, Unclear):
+        if reading.why == "other_unit":
+            expected = t.tr(f"input.expects.{step.unit or 'number'}", example=t.number(example))
+            return Invalid("input.which_unit", {"answer": sanitise_text(raw)[:40], "expected": expected})
+        if reading.why == "two":
+            shown = sorted(reading.numbers)[:: len(reading.numbers) - 1]
+            return Invalid("input.one_number", {"low": t.number(shown[0]), "high": t.number(shown[-1])})
         return Invalid("input.not_a_number", {"example": t.number(example)})
+    value = reading.value
     if not low <= value <= high:
         return Invalid("input.out_of_range", {"min": t.number(low), "max": t.number(high)})
     return int(value) if float(value).is_integer() else round(value, 2)
@@ -112,6 +137,10 @@ def _parse_choice(
         if len(raw) > MAX_INPUT:
             return picky
         labels = [[tr.tr(c.label) for tr in translators] + [c.id] for c in step.choices]
+        if step.kind == "yesno":
+            said = _fold(raw)
+            if said in YES or said in NO:
+                return "yes" if said in YES else "no"
         parts = [raw]
         if multiple:
             parts = [p for p in _SEPARATORS.split(raw.strip()) if p]

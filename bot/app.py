@@ -9,9 +9,11 @@ from bot.catalog import template_keys
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
+from bot.feeds.command import FeedCommands
+from bot.feeds.fetch import FetchPolicy
 from bot.flows import FlowError
 from bot.i18n import LANGUAGES, Translator
-from bot.store.base import Store
+from bot.store.base import Store, StoreError
 from bot.store.tinydb import TinyDBStore
 
 
@@ -29,22 +31,44 @@ class App:
         self.store.close()
 
 
-def build_app(settings: Settings, store: Store | None = None, clock: Clock | None = None) -> App:
-    """Load and check the flows and catalogs, open the store, and build the engine."""
+def build_app(
+    settings: Settings,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    readonly: bool = False,
+    shared: bool = False,
+) -> App:
+    """Load and check the flows and catalogs, open the store, and build the engine.
+
+    `readonly` opens a TinyDB folder to read only (beside a running bot, or a read-only copy);
+    `shared` opens it beside the running bot, for an erasure.
+    """
     journey = flow_files.load(settings.flows_dir)
     for language in LANGUAGES:
         translator = Translator(language, settings.locales_dir)
         for key, where in template_keys(journey).items():
             if not translator.has(key):
                 raise FlowError(f"{where}: text key {key!r} has no {language} text in locales/")
-    store = store if store is not None else open_store(settings)
-    return App(settings, Engine(journey, store, settings.locales_dir), store, clock or SystemClock())
+    store = store if store is not None else open_store(settings, readonly, shared)
+    feeds = FeedCommands(FetchPolicy(allow_private=settings.feeds_allow_private))
+    engine = Engine(journey, store, settings.locales_dir, feeds, settings.data_dir / "pictures")
+    return App(settings, engine, store, clock or SystemClock())
 
 
-def open_store(settings: Settings) -> Store:
-    """PostgreSQL when COACH_DATABASE_URL is set, else TinyDB files under COACH_DATA_DIR."""
+def open_store(settings: Settings, readonly: bool = False, shared: bool = False) -> Store:
+    """PostgreSQL when COACH_DATABASE_URL is set, else TinyDB files under COACH_DATA_DIR.
+
+    A data folder that cannot be used (read-only, a file, under /proc) is said in one line.
+    """
     if settings.database_url:
         from bot.store.postgres import PostgresStore
 
         return PostgresStore(settings.database_url)
-    return TinyDBStore(settings.data_dir, fsync=settings.fsync)
+    try:
+        return TinyDBStore(settings.data_dir, fsync=settings.fsync, readonly=readonly, shared=shared)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise StoreError(
+            f"cannot use the data folder {settings.data_dir} ({reason}): "
+            "set COACH_DATA_DIR to a folder this user can write"
+        ) from None

@@ -6,17 +6,46 @@ Run `python -m bot.catalog` (or `make i18n`) after changing a flow or a UI text,
 
 from __future__ import annotations
 
+import io
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.pofile import read_po, write_po
 
 from bot import flows as flow_files
 from bot.commands import COMMANDS
+from bot.feeds.command import KEYS as FEED_KEYS
 
 UI_KEYS = (
     "back.at_start",
+    "chart.subtitle",
+    "chart.this_week",
+    "chart.posts",
+    "chart.posts.other",
+    "chart.posts.promo",
+    "chart.cadence",
+    "chart.promo",
+    "chart.replies",
+    "chart.replies.key",
+    "chart.caption.title",
+    "chart.caption.posts",
+    "chart.caption.pace",
+    "chart.caption.promo",
+    "chart.caption.promo_none",
+    "chart.caption.replies",
+    "card.title",
+    "card.made",
+    "card.themes",
+    "card.figures",
+    "card.figure",
+    "card.figure_new",
+    "card.budget",
+    "card.footer",
+    "card.ready",
+    "card.pdf",
+    "card.not_finished",
     "checkin.posted",
     "checkin.posted.no",
     "checkin.posted.yes",
@@ -43,8 +72,14 @@ UI_KEYS = (
     "help.text",
     "input.empty",
     "input.exclusive",
+    "input.expects.hours",
+    "input.expects.money",
+    "input.expects.number",
+    "input.expects.percent",
+    "input.expects.posts_per_week",
     "input.not_a_number",
     "input.not_now",
+    "input.one_number",
     "input.out_of_range",
     "input.pick_many",
     "input.pick_one",
@@ -55,6 +90,7 @@ UI_KEYS = (
     "intent.did_you_mean",
     "intent.no",
     "intent.yes",
+    "input.which_unit",
     "language.changed",
     "learn.habit",
     "learn.how",
@@ -144,8 +180,10 @@ UI_KEYS = (
     "source.cite",
     "start.already_done",
     "start.welcome_back",
+    "telegram.description",
     "telegram.edited",
     "telegram.private_only",
+    "telegram.short_description",
     "telegram.unsupported",
     "terminal.bye",
     "terminal.hint",
@@ -172,6 +210,7 @@ UI_KEYS = (
     "week.title",
     "week.waiting",
     "week.waiting_none",
+    *FEED_KEYS,
 )
 """Keys the code shows; `tests/test_catalogs.py` checks every `tr("…")` in `bot/` is listed."""
 PLURAL_KEYS = (
@@ -219,14 +258,29 @@ def template_keys(journey: flow_files.Flows) -> dict[str, str]:
     return keys
 
 
-def write_template(root: Path) -> Path:
-    """Write `locales/messages.pot` from the flows and the code's keys."""
-    catalog = Catalog(project="coach", version="1", charset="utf-8")
-    for key, where in sorted(template_keys(flow_files.load(root / "flows")).items()):
+def _render(keys: dict[str, str], created: datetime | None) -> bytes:
+    catalog = Catalog(project="coach", version="1", charset="utf-8", creation_date=created)
+    for key, where in sorted(keys.items()):
         catalog.add((key, key) if key in PLURAL_KEYS else key, auto_comments=[where])
+    out = io.BytesIO()
+    write_po(out, catalog, omit_header=False, width=100, no_location=True, sort_output=True)
+    return out.getvalue()
+
+
+def write_template(root: Path) -> Path:
+    """Write `locales/messages.pot` from the flows and the code's keys, only if they changed.
+
+    The template keeps its creation date while its keys stay the same, so `make i18n` with
+    nothing new changes no file (pybabel copies that date into each `.po`).
+    """
+    keys = template_keys(flow_files.load(root / "flows"))
     target = root / "locales" / "messages.pot"
-    with target.open("wb") as handle:
-        write_po(handle, catalog, omit_header=False, width=100, no_location=True, sort_output=True)
+    if target.exists():
+        with target.open("rb") as handle:
+            before = read_po(handle).creation_date
+        if isinstance(before, datetime) and _render(keys, before) == target.read_bytes():
+            return target
+    target.write_bytes(_render(keys, None))
     return target
 
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from bot import conversation, data_rights, learn, owner_settings, prompts, tracking
 from bot.answers import match_choice, sanitise_text
 from bot.events import Attachment, Reply
+from bot.feeds.command import counted_already
 from bot.flows import DONE
 from bot.i18n import normalise_language
+from bot.pictures import replies as pictures
 from bot.turn import Turn
 
 Handler = Callable[[Turn, str], list[Reply]]
@@ -44,7 +46,9 @@ def progress(turn: Turn, args: str) -> list[Reply]:
     """Where the owner is in the journey, or their week against the plan."""
     record, t, flows = turn.record, turn.t, turn.flows
     if record.state == DONE or record.completed_at is not None:
-        return conversation.then_ask(turn, tracking.week_view(record, flows, t, turn.now))
+        week = tracking.week_view(record, flows, t, turn.now)
+        chart = pictures.progress_chart(record, flows, t, turn.now)
+        return [*conversation.then_ask(turn, week), *chart]
     module = flows.module_of(record.state)
     step_no, total = module.step_ids.index(record.state) + 1, len(module.step_ids)
     text = t.tr(
@@ -104,7 +108,9 @@ def language(turn: Turn, args: str) -> list[Reply]:
 
 
 def plan_(turn: Turn, args: str) -> list[Reply]:
-    """The plan, and which part to change."""
+    """The plan, and which part to change; `/plan card` as a picture and a PDF."""
+    if pictures.wants_card(args):
+        return [*pictures.card_replies(turn.record, turn.t), *conversation.ask_current(turn)]
     if args.strip() and turn.record.completed_at is not None:
         part = plan_part(turn, args)
         if part is not None:
@@ -132,10 +138,12 @@ def posted(turn: Turn, args: str) -> list[Reply]:
     if parsed is None:
         return conversation.then_ask(turn, t.tr("track.usage_posted"))
     network, promo = parsed
-    tracking.log_post(turn.record, turn.now, network, promo)
+    matched = tracking.log_post(turn.record, turn.now, network, promo)
     details = [tracking.network_label(turn.flows, network, t)] if network else []
     details += [t.tr("track.promo")] if promo else []
     text = t.tr("track.posted", details=f" ({', '.join(details)})" if details else "")
+    if matched is not None:  # a feed or a link had counted it already (bot.feeds.counting)
+        text = counted_already(matched, turn.flows, t)
     week = tracking.week_view(turn.record, turn.flows, t, turn.now)
     return conversation.then_ask(turn, text + "\n\n" + week)
 
@@ -172,6 +180,12 @@ def settings(turn: Turn, args: str) -> list[Reply]:
     return conversation.then_ask(turn, text)
 
 
+def feeds(turn: Turn, args: str) -> list[Reply]:
+    """The owner's public feeds: list, add, remove."""
+    text = turn.engine.feeds.run(turn.record, args, turn.flows, turn.t, turn.now)
+    return conversation.then_ask(turn, text)
+
+
 def learn_(turn: Turn, args: str) -> list[Reply]:
     """The 29 topics with the owner's status, or one of them taught."""
     return learn.run(turn, args)
@@ -203,6 +217,7 @@ REGISTRY = (
     Command("pending", pending),
     Command("replied", replied),
     Command("settings", settings),
+    Command("feeds", feeds),
     Command("export", export),
     Command("delete", delete),
 )

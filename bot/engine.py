@@ -14,11 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import commands, conversation, intents, outbox, prompts
+from bot.answers import sanitise_text
 from bot.events import InboundEvent, Reply
+from bot.feeds import pasted
+from bot.feeds.command import FeedCommands
 from bot.flows import DONE, Flows
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine
 from bot.nudges import rules
+from bot.pictures.studio import Pictures
 from bot.store.base import OwnerRecord, Store, StoreError
 from bot.turn import Turn
 
@@ -28,11 +32,20 @@ log = logging.getLogger(__name__)
 class Engine:
     """Drives every owner through the flows; safe to call from several threads."""
 
-    def __init__(self, flows: Flows, store: Store, localedir: Path) -> None:
+    def __init__(
+        self,
+        flows: Flows,
+        store: Store,
+        localedir: Path,
+        feeds: FeedCommands | None = None,
+        pictures_dir: Path | None = None,
+    ) -> None:
         self.flows = flows
         self.store = store
+        self.feeds = feeds or FeedCommands()
         self.machine = build_machine(flows)
         self.translators = {lang: Translator(lang, localedir) for lang in LANGUAGES}
+        self.pictures = Pictures(flows, store, self.translators, localedir, pictures_dir)
 
     def handle(self, event: InboundEvent, keep_for: str | None = None) -> list[Reply]:
         """Answer one event from one owner; an event id seen before gets no answer.
@@ -61,6 +74,7 @@ class Engine:
                 return [Reply(self.translators[record.language].tr("error.internal"))]
             if turn.erase:
                 self.store.delete(event.owner_id)
+                self.pictures.forget(event.owner_id)
                 log.info("owner %s erased at their request", event.owner_id)
                 return replies
             rules.note_reaction(record)  # any word from the owner is a reaction
@@ -82,12 +96,14 @@ class Engine:
         if record is None or not record.state:
             return None
         turn = Turn(self, record, InboundEvent(owner_id, record.channel, at))
-        progress = commands.progress(turn, "")[0].text
-        return Overview(record.language, progress, conversation.plan_text(turn))
+        progress, *chart = commands.progress(turn, "")
+        pictured = chart[0] if chart and chart[0].attachment is not None else None
+        return Overview(record.language, progress.text, conversation.plan_text(turn), pictured)
 
     def _new_record(self, event: InboundEvent) -> OwnerRecord:
         told = normalise_language(event.language)
         stamp = event.at.isoformat()
+        came_from = sanitise_text(event.args)[:64] if event.command == "start" and event.args else None
         record = OwnerRecord(
             event.owner_id,
             event.channel,
@@ -95,6 +111,7 @@ class Engine:
             state="",
             created_at=stamp,
             updated_at=stamp,
+            came_from=came_from or None,
         )
         if told:  # the channel says which language: no need to ask
             record.answers["language"] = told
@@ -111,6 +128,8 @@ class Overview:
     language: str
     progress: str
     plan: str
+    chart: Reply | None = None
+    """The chart of the weeks once the plan is made (its text says the figures in words)."""
 
 
 def run(turn: Turn) -> list[Reply]:
@@ -134,8 +153,12 @@ def run(turn: Turn) -> list[Reply]:
 
 
 def free_text(turn: Turn) -> list[Reply]:
-    """Typed text after the plan: what the owner most likely wants, done or asked about."""
-    found = intents.match(turn.event.text or "") if not turn.event.choices else None
+    """Typed text after the plan: a post's link, or what the owner most likely wants."""
+    text = turn.event.text or ""
+    noted = pasted.note_link(turn.record, text, turn.flows, turn.t, turn.now)
+    if noted:
+        return [Reply(noted)]
+    found = intents.match(text) if not turn.event.choices else None
     if found is None:
         return [Reply(turn.t.tr("done.idle"))]
     if found.sure:

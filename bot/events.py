@@ -48,11 +48,24 @@ class Choice:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a reply (the owner's data export): its name and its text."""
+    """A file sent with a reply: a text kept whole (the data export), or a picture named by `ref`.
+
+    `kind` says how a channel shows it: a `document` (a file to open or print) or a `photo` (an
+    image shown in the conversation). A picture's bytes never go in the outbox: `ref` names it
+    (`chart:2026-11-29`, `card:pdf`) and `bot.pictures.studio` draws it, or finds it drawn
+    ahead, when the message is sent.
+    """
 
     name: str
-    content: str
+    content: str = ""
     mime: str = "application/json"
+    kind: str = "document"
+    ref: str | None = None
+
+    def to_list(self) -> list[str | None]:
+        """As kept in an outbox: name, text and type, then kind and reference for a picture."""
+        kept: list[str | None] = [self.name, self.content, self.mime]
+        return [*kept, self.kind, self.ref] if self.ref is not None or self.kind != "document" else kept
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,7 @@ class Reply:
             "step": self.step,
             "done_label": self.done_label,
             **(
-                {"attachment": [self.attachment.name, self.attachment.content, self.attachment.mime]}
+                {"attachment": self.attachment.to_list()}
                 if self.attachment
                 else {}
             ),

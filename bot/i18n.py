@@ -31,6 +31,41 @@ LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 DOMAIN = "messages"
 # Digits with at most the usual separators: no exponents, no "nan" or "inf".
 _PLAIN_NUMBER = re.compile(r"^-?[\d.,']{1,32}$")
+NUMBER_WORDS: dict[str, float] = {
+    **dict.fromkeys(("zero", "aucun", "aucune", "none"), 0.0),
+    **dict.fromkeys(("un", "une", "one"), 1.0),
+    **{
+        word: float(n)
+        for n, words in enumerate(
+            (
+                (),
+                (),
+                ("deux", "two"),
+                ("trois", "three"),
+                ("quatre", "four"),
+                ("cinq", "five"),
+                ("six",),
+                ("sept", "seven"),
+                ("huit", "eight"),
+                ("neuf", "nine"),
+                ("dix", "ten"),
+                ("onze", "eleven"),
+                ("douze", "twelve"),
+                ("treize", "thirteen"),
+                ("quatorze", "fourteen"),
+                ("quinze", "fifteen"),
+                ("seize", "sixteen"),
+            )
+        )
+        for word in words
+    },
+    **dict.fromkeys(("vingt", "twenty"), 20.0),
+    **dict.fromkeys(("trente", "thirty"), 30.0),
+    **dict.fromkeys(("quarante", "forty"), 40.0),
+    **dict.fromkeys(("cinquante", "fifty"), 50.0),
+    **dict.fromkeys(("cent", "hundred"), 100.0),
+}
+"""Numbers written as one word, in French and English, accent-free and lowercase (as folded)."""
 
 
 class _Blank(dict[str, Any]):

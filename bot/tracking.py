@@ -5,34 +5,47 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.answers import match_choice
+from bot.feeds import counting
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import targets
-from bot.store.base import OwnerRecord, Post, Waiting
+from bot.store.base import OwnerRecord, Post, ReplyWait, Waiting
 
-MAX_POSTS = 500
-"""Posts kept per owner: enough for a year of streaks at the highest cadence."""
 MAX_WAITING = 9999
+MAX_REPLY_WAITS = 200
+"""Finished waits for a reply kept per owner: a year of weekly charts and more."""
 PROMO_WORDS = {"promo", "promotion", "promotional", "promotionnel", "promotionnelle", "pub", "ad", "advert"}
 WAITING_BUCKETS = {"none": (0, 0), "few": (1, 5), "many": (6, MAX_WAITING)}
 """The one-tap answers to "comments waiting?": the count they stand for, at least and at most."""
 
 
-def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> None:
-    """Note one published post."""
-    record.posts.append(Post(at.isoformat(), network, promo))
-    del record.posts[:-MAX_POSTS]
+def log_post(record: OwnerRecord, at: datetime, network: str | None, promo: bool) -> Post | None:
+    """Note one published post, unless a feed or a link counted it already (returned then)."""
+    return counting.add_typed(record, at, network, promo)
 
 
 def set_waiting(record: OwnerRecord, count: int, at: datetime) -> None:
     """Note how many comments or messages await a reply; the oldest keeps its age."""
     if count <= 0:
+        if record.waiting.since:  # every reply sent: the wait is over, kept for the charts
+            record.reply_waits.append(ReplyWait(record.waiting.since, at.isoformat()))
+            del record.reply_waits[:-MAX_REPLY_WAITS]
         record.waiting = Waiting()
     elif not record.waiting.count:
         record.waiting = Waiting(count, at.isoformat())
     else:
         record.waiting.count = count
+
+
+def reply_waits(record: OwnerRecord) -> list[tuple[datetime, datetime | None]]:
+    """Each wait for a reply, from the first comment waiting to the last answered (None: still on)."""
+    waits: list[tuple[datetime, datetime | None]] = [
+        (datetime.fromisoformat(w.since), datetime.fromisoformat(w.until)) for w in record.reply_waits
+    ]
+    if record.waiting.count and record.waiting.since:
+        waits.append((datetime.fromisoformat(record.waiting.since), None))
+    return waits
 
 
 def parse_posted(args: str, flows: Flows, translators: list[Translator]) -> tuple[str | None, bool] | None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import stat
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +17,7 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.nudges.runner import NudgeRunner
 from bot.store.base import Store
 from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
@@ -77,16 +83,34 @@ def _coach(args: list[str], data: Path, cwd: Path, stdin: str = "") -> subproces
     return run_coach(args, {"COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"}, stdin, cwd)
 
 
-def test_in_the_terminal_export_saves_a_file_and_delete_erases(tmp_path: Path) -> None:
+def test_in_the_terminal_export_is_kept_for_the_owner_alone_and_delete_erases_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     done = _coach(["chat", "--user", "zoe"], data, tmp_path, "/start\n1\nFournil Zoé\n/export\n")
     assert done.returncode == 0, done.stderr
-    exported = list(tmp_path.glob("coach-terminal-zoe-*.json"))
+    assert not list(tmp_path.glob("*.json")), "nothing lands in the folder the chat runs from"
+    exported = list((data / "exports").rglob("coach-terminal-zoe-*.json"))
     assert len(exported) == 1 and "Fournil Zoé" in exported[0].read_text(encoding="utf-8")
     assert str(exported[0]) in done.stdout
+    assert stat.S_IMODE(exported[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(exported[0].parent.stat().st_mode) == 0o700
     erased = _coach(["chat", "--user", "zoe"], data, tmp_path, "/delete\n1\n")
     assert erased.returncode == 0, erased.stderr
     assert not list((data / "owners").glob("*.json"))
+    assert not list((data / "exports").rglob("*.json")), "the export goes with the record"
+
+
+def test_the_terminal_finds_its_progress_from_any_folder(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_DATA_HOME": "", "COACH_DATA_DIR": "", "COACH_FSYNC": "0"}
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    run_coach(["chat", "--user", "ana"], env, "/start\n1\nFournil Ana\n", here)
+    resumed = run_coach(["chat", "--user", "ana"], env, "/plan\n", there)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Fournil Ana" in resumed.stdout
+    assert list((home / ".local" / "share" / "coach" / "owners").glob("*.json"))
+    assert not list(here.iterdir()) and not list(there.iterdir())
 
 
 def test_the_operator_exports_and_deletes_an_owner_from_the_command_line(tmp_path: Path) -> None:
@@ -102,3 +126,75 @@ def test_the_operator_exports_and_deletes_an_owner_from_the_command_line(tmp_pat
     deleted = _coach(["delete", "--owner", "terminal:léa", "--yes"], data, tmp_path)
     assert deleted.returncode == 0, deleted.stderr
     assert _coach(["export", "--owner", "terminal:léa"], data, tmp_path).returncode == 1
+
+
+# --- the operator's commands beside a running bot, on TinyDB ----------------------------------------
+
+
+def test_stats_and_export_read_while_the_bot_holds_the_folder(
+    tinydb_app: App, clock: FixedClock
+) -> None:
+    _planned(tinydb_app, clock)  # the bot (this test) holds the data folder as its one writer
+    data = tinydb_app.settings.data_dir
+    stats = _coach(["stats"], data, data.parent)
+    assert stats.returncode == 0 and stats.stdout, stats.stderr
+    exported = _coach(["export", "--owner", "telegram:77"], data, data.parent)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["owner"]["owner_id"] == "telegram:77"
+
+
+def test_stats_and_export_read_a_backup_without_writing_to_it(tmp_path: Path, clock: FixedClock) -> None:
+    data = tmp_path / "data"
+    store = TinyDBStore(data)
+    try:
+        _planned(build_app(Settings(data_dir=data), store=store, clock=clock), clock)
+    finally:
+        store.close()
+    backup = tmp_path / "backup"
+    shutil.copytree(data, backup, ignore=shutil.ignore_patterns(".lock"))
+    before = {p: p.stat().st_mtime_ns for p in backup.rglob("*")}
+    for path in [*backup.rglob("*"), backup]:  # read-only, as a restored backup may be
+        path.chmod(0o444 if path.is_file() else 0o555)
+    try:
+        assert _coach(["stats"], backup, tmp_path).returncode == 0
+        exported = _coach(["export", "--owner", "telegram:77"], backup, tmp_path)
+        assert exported.returncode == 0, exported.stderr
+    finally:
+        for path in [backup, *backup.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert {p: p.stat().st_mtime_ns for p in backup.rglob("*")} == before, "nothing written, no lock made"
+
+
+def test_delete_while_the_bot_runs_waits_for_the_owner_and_is_never_undone(
+    tinydb_app: App, clock: FixedClock
+) -> None:
+    store = tinydb_app.store
+    _planned(tinydb_app, clock)
+    data = tinydb_app.settings.data_dir
+    with store.lock("telegram:77"):  # the bot is in the middle of one of the owner's events
+        erasing = subprocess.Popen(
+            [sys.executable, "-m", "bot", "delete", "--owner", "telegram:77", "--yes"],
+            env={**os.environ, "COACH_DATA_DIR": str(data), "COACH_FSYNC": "0"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not _blocked_on_a_lock(erasing.pid):  # `coach delete` waits for the owner's lock
+            assert erasing.poll() is None, erasing.communicate()
+            assert time.monotonic() < deadline, "coach delete never waited for the owner"
+            time.sleep(0.05)
+        record = store.get("telegram:77")
+        record.answers["business_name"] = "written by the event being handled"
+        store.put(record)
+    out, err = erasing.communicate(timeout=120)
+    assert erasing.returncode == 0 and "erased" in out, err
+    assert store.get("telegram:77") is None
+    NudgeRunner(tinydb_app.engine).sweep(clock.now())
+    assert store.get("telegram:77") is None, "the running bot does not write the owner back"
+
+
+def _blocked_on_a_lock(pid: int) -> bool:
+    """Whether process `pid` waits for a file lock (a `->` line of /proc/locks names it)."""
+    waiting = [line.split() for line in Path("/proc/locks").read_text().splitlines() if " -> " in line]
+    return any(fields[5] == str(pid) for fields in waiting)

@@ -121,7 +121,7 @@ def test_four_processes_on_one_database_store_every_answer_and_send_each_nudge_o
     seeding.close()
 
     deliveries = tmp_path / "deliveries.jsonl"
-    env = {**os.environ, "COACH_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "COACH_LOG_LEVEL": "WARNING", "COACH_DATA_DIR": str(tmp_path / "data")}
     start = START.isoformat()
     module = [sys.executable, "-m", "tests.fakes.pg_worker"]
     processes = [

@@ -222,3 +222,25 @@ def test_a_part_of_a_record_that_is_not_what_it_should_be_is_refused_with_the_ow
     doc["prefs"] = {"timezone": "Europe/Paris", "colour": "blue"}
     with pytest.raises(StoreError, match="telegram:42"):
         OwnerRecord.from_doc(doc)
+
+
+def test_followed_feeds_and_detected_posts_are_kept(store: Store) -> None:
+    from bot.feeds.state import FeedState
+    from bot.store.base import Post
+
+    record = _record()
+    record.feeds = [
+        FeedState(
+            "https://blog.example/feed/", "blog", "Blog", "2026-11-23T10:00:00+00:00", ["ab12"], etag='"v1"'
+        )
+    ]
+    record.posts = [
+        Post("2026-11-23T09:00:00+00:00", "instagram"),
+        Post(
+            "2026-11-23T12:00:00+00:00", "blog", link="https://blog.example/a/", origin="feed", confirmed=True
+        ),
+    ]
+    store.put(record)
+    kept = store.get("telegram:42")
+    assert kept == record
+    assert "link" not in kept.to_doc()["posts"][0], "a typed post is stored as before"

@@ -466,7 +466,7 @@ def test_reminders_go_out_through_telegram_with_its_limits(tg_app: App, clock: F
         async with application:
             outbox = Outbox(
                 tg_app.store,
-                {"telegram": TelegramSender(application.bot)},
+                {"telegram": TelegramSender(application.bot, tg_app.engine.pictures)},
                 {"telegram": Limits(per_second=30, per_chat_per_second=5)},
             )
             sent = await outbox.deliver_all([f"telegram:{user}"])
@@ -627,7 +627,9 @@ def test_a_bot_api_down_for_long_keeps_the_replies_and_sends_them_when_it_is_bac
         fake.failures["sendMessage"].clear()  # the API is back: the next round of the outbox
         async with Bot(TOKEN, base_url=f"{fake.url}/bot") as bot:
             outbox = Outbox(
-                tg_app.store, {"telegram": TelegramSender(bot)}, {"telegram": Limits(max_backoff=0.1)}
+                tg_app.store,
+                {"telegram": TelegramSender(bot, tg_app.engine.pictures)},
+                {"telegram": Limits(max_backoff=0.1)},
             )
             assert await outbox.deliver_all([owner]) == 2
 

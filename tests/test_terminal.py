@@ -86,7 +86,7 @@ def test_an_interactive_session_numbers_the_choices_and_leaves_on_ctrl_d(tmp_pat
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock) -> None:
+def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock, tmp_path: Path) -> None:
     import io
     from datetime import timedelta
 
@@ -99,14 +99,19 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock) -> None:
     walk(owner, LOCAL_BAKERY)
     clock.advance(timedelta(days=8))  # no post for a week: the cadence nudge and a weekly check-in
     out = io.StringIO()
-    chat = TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO("/progress\n"), stdout=out)
+    chat = TerminalChat(
+        app.engine, clock, "ana", "fr", stdin=io.StringIO("/progress\n"), stdout=out, pictures=tmp_path
+    )
     assert chat.run() == 0
     shown = out.getvalue()
     assert app.engine.translators["fr"].tr("terminal.nudges") in shown
     assert app.engine.translators["fr"].tr("checkin.posted") in shown
     assert app.store.get("terminal:ana").outbox == []
+    charts = [p.suffix for p in tmp_path.iterdir() if p.is_file()]
+    assert charts == [".png", ".png"], "the check-in's chart, and /progress's"
     again = io.StringIO()
-    TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO(""), stdout=again).run()
+    quiet = io.StringIO("")
+    TerminalChat(app.engine, clock, "ana", "fr", stdin=quiet, stdout=again, pictures=tmp_path).run()
     assert app.engine.translators["fr"].tr("terminal.nudges") not in again.getvalue(), "shown once"
 
 

@@ -52,6 +52,7 @@ from bot.outbox import (
     new_holder,
     reply_entry_id,
 )
+from bot.pictures.studio import MissingPicture, picture
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -60,6 +61,8 @@ logging.getLogger("slack_bolt.AsyncApp").addFilter(lambda record: "will be unuse
 CHANNEL = "slack"
 SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "users:read")
 DEFAULT_API_URL = "https://slack.com/api/"
+ALT_TEXT_MAX = 1000
+"""Slack's limit on an image's alternative text."""
 API_TIMEOUT = 10
 """Seconds a Web API call may take before it is abandoned and retried."""
 LIMITS = Limits(per_second=20.0, per_chat_per_second=1.0)
@@ -142,6 +145,7 @@ class SlackChannel:
         self._queues: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
         self._homes: dict[str, str] = {}
+        self._home_charts: dict[str, tuple[str, str]] = {}
         self._languages: dict[str, str] = {}
         self._client: AsyncWebClient | None = None
 
@@ -332,7 +336,13 @@ class SlackChannel:
         try:
             channel = await self.open_dm(client, owner, user)
             for index, reply in enumerate(replies):
-                await post(client, channel, reply)
+                try:
+                    data = await picture(self.engine.pictures, owner, reply)
+                except MissingPicture:
+                    log.exception("the picture of a reply to %s is gone; the reply is dropped", owner)
+                    await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
+                    continue
+                await post(client, channel, reply, data)
                 await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
             await self.publish_home(client, team, user)
         except SlackApiError as error:
@@ -392,12 +402,36 @@ class SlackChannel:
             overview.language if overview else (await self._language(client, owner, user) or DEFAULT_LANGUAGE)
         )
         self._languages[owner] = language
-        view = kit.home_view(overview, self.engine.translators[language])
+        chart = await self._home_chart(client, owner, overview.chart) if overview else None
+        view = kit.home_view(overview, self.engine.translators[language], chart)
         digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
         if not force and self._homes.get(owner) == digest:
             return
         await client.views_publish(user_id=user, view=view)
         self._homes[owner] = digest
+
+    async def _home_chart(self, client: AsyncWebClient, owner: str, chart: Reply | None) -> str | None:
+        """The id of the owner's chart uploaded for the Home tab (again only when it changed)."""
+        if chart is None or chart.attachment is None:
+            return None
+        try:
+            data = await picture(self.engine.pictures, owner, chart)
+            if data is None:
+                return None
+            digest = hashlib.sha256(data).hexdigest()
+            kept = self._home_charts.get(owner)
+            if kept is not None and kept[0] == digest:
+                return kept[1]
+            name = chart.attachment.name
+            uploaded = await client.files_upload_v2(  # shared with no one: shown in the Home tab only
+                file=data, filename=name, title=name, alt_txt=chart.text[:ALT_TEXT_MAX]
+            )
+        except (SlackApiError, MissingPicture) as error:
+            log.warning("no chart on the Home tab of %s: %r", owner, error)
+            return None
+        file_id = str((uploaded.get("file") or {}).get("id"))
+        self._home_charts[owner] = (digest, file_id)
+        return file_id
 
     async def _workspace_gone(self, enterprise_id: str | None, team_id: str | None) -> None:
         if self.installations is not None:
@@ -427,15 +461,23 @@ class SlackChannel:
         return web_client(self.api_url, bot.bot_token) if bot else None
 
 
-async def post(client: AsyncWebClient, channel: str, reply: Reply) -> None:
-    """Send one reply to a channel: split if long, its choices on the last part; a file uploaded."""
-    if reply.attachment is not None:
+async def post(client: AsyncWebClient, channel: str, reply: Reply, data: bytes | None = None) -> None:
+    """Send one reply to a channel: split if long, its choices on the last part; a file uploaded.
+
+    A file is the attachment's text, or `data` (a picture's bytes); an image gets the reply's
+    text as its alternative text too, for screen readers.
+    """
+    attachment = reply.attachment
+    if attachment is not None:
+        body: dict[str, Any] = {"file": data} if data is not None else {"content": attachment.content}
+        if attachment.kind == "photo":
+            body["alt_txt"] = reply.text[:ALT_TEXT_MAX]
         await client.files_upload_v2(
             channel=channel,
-            content=reply.attachment.content,
-            filename=reply.attachment.name,
-            title=reply.attachment.name,
+            filename=attachment.name,
+            title=attachment.name,
             initial_comment=kit.escape(kit.slack_commands(reply.text)),
+            **body,
         )
         return
     for text, blocks in kit.messages(reply):
@@ -455,7 +497,10 @@ class SlackSender:
         if client is None:
             raise Unreachable(f"workspace {team} is not installed")
         try:
-            await post(client, await self.channel.open_dm(client, owner, user), reply)
+            data = await picture(self.channel.engine.pictures, owner, reply)
+            await post(client, await self.channel.open_dm(client, owner, user), reply, data)
+        except MissingPicture:
+            log.exception("the picture of a reminder to %s is gone; it is dropped", owner)
         except SlackApiError as error:
             code, status, again = failure(error)
             if status == 429:

@@ -22,6 +22,7 @@ LABEL_MAX = 75
 ACTIONS_MAX = 25
 CHECKBOXES_MAX = 10
 HOME_BLOCKS_MAX = 100
+ALT_MAX = 2000
 
 CHOICE = "coach.choice"
 MULTI = "coach.multi"
@@ -126,14 +127,18 @@ def selected(state_values: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def home_view(overview: Overview | None, t: Translator) -> dict[str, Any]:
-    """The Home tab: where the owner stands and their plan, or how to begin."""
+def home_view(overview: Overview | None, t: Translator, chart_file: str | None = None) -> dict[str, Any]:
+    """The Home tab: where the owner stands (with the chart, a file uploaded), their plan, or how to begin."""
     blocks: list[Block] = [{"type": "header", "text": plain(t.tr("slack.home.title"))}]
     if overview is None:
         blocks += _sections(slack_commands(t.tr("slack.home.welcome")))
     else:
         blocks += [{"type": "header", "text": plain(t.tr("slack.home.progress"))}]
         blocks += _sections(slack_commands(overview.progress))
+        if chart_file is not None and overview.chart is not None:
+            blocks.append(
+                {"type": "image", "slack_file": {"id": chart_file}, "alt_text": overview.chart.text[:ALT_MAX]}
+            )
         blocks += [{"type": "divider"}, {"type": "header", "text": plain(t.tr("slack.home.plan"))}]
         blocks += _sections(slack_commands(overview.plan))
     button = {

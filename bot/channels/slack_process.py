@@ -10,18 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import health
 from bot.app import App
 from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, failure, web_client
-from bot.config import ConfigError, Settings
-from bot.nudges.loop import deliver_forever
+from bot.config import ConfigError, Settings, Unreachable
+from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
+from bot.outage import reason
 
 log = logging.getLogger(__name__)
 
@@ -54,51 +58,73 @@ def build_slack(app: App) -> tuple[SlackChannel, AsyncApp]:
     return channel, bolt
 
 
-async def _check_token(settings: Settings) -> None:
-    if not settings.slack_bot_token:
-        return
+async def _ask(settings: Settings, name: str, call: Callable[[AsyncWebClient], Awaitable[object]]) -> None:
+    """Make one Web API call with a token; refused is ConfigError, no answer is Unreachable."""
+    token = settings.slack_bot_token if name == "SLACK_BOT_TOKEN" else settings.slack_app_token
+    client = web_client(settings.slack_api_url or None, token)
     try:
-        await web_client(settings.slack_api_url or None, settings.slack_bot_token).auth_test()
+        await call(client)
     except SlackApiError as error:
-        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({failure(error)[0]})") from None
+        code, status, transient = failure(error)
+        if not transient:
+            raise ConfigError(
+                f"Slack rejected {name} ({code}): copy it again from the app's settings"
+            ) from None
+        raise Unreachable(f"Slack's Web API answers HTTP {status} ({code}): try again later") from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        where = settings.slack_api_url or "slack.com"
+        raise Unreachable(
+            f"cannot reach Slack's Web API at {where} ({reason(error)}): check the network, or SLACK_API_URL"
+        ) from None
 
 
-def web_app(app: App, channel: SlackChannel, bolt: AsyncApp) -> web.Application:
-    """The aiohttp application: Bolt's routes, `/healthz`, and the nudge loop while it runs."""
+async def check_token(settings: Settings) -> None:
+    """Check the bot token (`auth.test`), and the app token in Socket Mode, before anything starts."""
+    if settings.slack_bot_token:
+        await _ask(settings, "SLACK_BOT_TOKEN", lambda client: client.auth_test())
+    if settings.slack_app_token:
+        app_token = settings.slack_app_token
+        await _ask(
+            settings, "SLACK_APP_TOKEN", lambda client: client.apps_connections_open(app_token=app_token)
+        )
+
+
+def web_app(
+    app: App, channel: SlackChannel, bolt: AsyncApp, sweep_interval: float = INTERVAL
+) -> web.Application:
+    """The aiohttp application: Bolt's routes, `/healthz` (checking the store), and the nudge loop."""
     served = bolt.web_app(path="/slack/events")
 
-    async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
     async def nudges(_: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(deliver_forever(app, {CHANNEL: SlackSender(channel)}, {CHANNEL: LIMITS}))
+        senders = {CHANNEL: SlackSender(channel)}
+        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: LIMITS}, sweep_interval))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    served.add_routes([web.get("/healthz", healthz)])
+    served.add_routes([health.route(app.store)])
     served.cleanup_ctx.append(nudges)
     return served
 
 
-def run_slack(app: App, listen: str, port: int) -> int:
+def run_slack(app: App, listen: str, port: int, sweep_interval: float = INTERVAL) -> int:
     """Run until stopped: HTTP on `listen:port`, or Socket Mode when SLACK_APP_TOKEN is set."""
     settings = app.settings
     channel, bolt = build_slack(app)
-    asyncio.run(_check_token(settings))
+    asyncio.run(check_token(settings))
     if settings.slack_app_token:
 
         async def socket_mode() -> None:
             stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
+            stop_on_signals(stop)
             sender = {CHANNEL: SlackSender(channel)}
-            task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}))
+            task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}, sweep_interval))
             handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            await stop.wait()
+            connected, _ = await until(stop, handler.connect_async())  # type: ignore[no-untyped-call]
+            if connected:
+                print("coach slack: connected to Slack in Socket Mode", file=sys.stderr, flush=True)
+                await stop.wait()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -109,5 +135,20 @@ def run_slack(app: App, listen: str, port: int) -> int:
 
         asyncio.run(socket_mode())
         return 0
-    web.run_app(web_app(app, channel, bolt), host=listen, port=port, print=None)
+    where = f"http://{listen}:{port}"
+    try:
+        web.run_app(
+            web_app(app, channel, bolt, sweep_interval),
+            host=listen,
+            port=port,
+            print=lambda _: print(
+                f"coach slack: listening on {where}/slack/events (health: {where}{health.PATH})",
+                file=sys.stderr,
+                flush=True,
+            ),
+        )
+    except OSError as error:  # the address is taken, or not this machine's
+        raise ConfigError(
+            f"cannot listen on {listen}:{port} ({error.strerror}): choose another --port"
+        ) from None
     return 0

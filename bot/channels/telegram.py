@@ -66,6 +66,7 @@ from bot.outbox import (
     new_holder,
     reply_entry_id,
 )
+from bot.pictures.studio import MissingPicture, Pictures, picture
 
 log = logging.getLogger(__name__)
 
@@ -364,14 +365,15 @@ class TelegramChannel:
         store = self.engine.store
         for index, reply in enumerate(replies):
             try:
-                await send_reply(context.bot, chat_id, reply)
+                data = await picture(self.engine.pictures, owner, reply)
+                await send_reply(context.bot, chat_id, reply, data=data)
             except Forbidden:
                 log.info("owner %s blocked the bot: marked inactive", owner)
                 await asyncio.to_thread(mark_unreachable, store, owner)
                 await asyncio.to_thread(give_back, store, owner, entry, True)
                 return
-            except BadRequest:
-                log.exception("Telegram refused a reply to %s; it is dropped", owner)
+            except (BadRequest, MissingPicture):
+                log.exception("Telegram refused a reply to %s, or its picture is gone; it is dropped", owner)
             except TelegramError as error:  # still failing after the retries: the next round sends it
                 log.warning("could not answer %s now (%s): the rest waits in their outbox", owner, error)
                 await asyncio.to_thread(give_back, store, owner, entry)
@@ -383,20 +385,30 @@ class TelegramChannel:
         return self.clock.now()
 
 
-async def send_reply(bot: Any, chat_id: int, reply: Reply, attempts: int = 5) -> None:
-    """Send one reply: its text (split if long), the keyboard on the last part.
+async def send_reply(
+    bot: Any, chat_id: int, reply: Reply, attempts: int = 5, data: bytes | None = None
+) -> None:
+    """Send one reply: its text (split if long), the keyboard on the last part; or its file.
 
+    A file (`data`, the bytes of the reply's attachment) goes as a photo or a document, with the
+    text as its caption when it fits Telegram's 1,024 characters, else followed by the text.
     429s are waited out by the rate limiter, and here once its retries ran out; timeouts and 5xx
     are retried here with backoff (each retry logged as a warning), so a reply is not lost to a
     passing fault. A 400 (the request itself is wrong) is not retried.
     """
-    if reply.attachment is not None:  # the data export: a file with the text as its caption
-        document = InputFile(reply.attachment.content.encode(), filename=reply.attachment.name)
+    attachment = reply.attachment
+    text = reply.text
+    if attachment is not None:
+        content = data if data is not None else attachment.content.encode()
+        payload = InputFile(content, filename=attachment.name)
+        caption = text if len(text) <= MAX_CAPTION else None
+        send = bot.send_photo if attachment.kind == "photo" else bot.send_document
         async for attempt in _retrying(attempts):
             with attempt:
-                await bot.send_document(chat_id, document, caption=reply.text[:MAX_CAPTION])
-        return
-    parts = split_text(reply.text, MAX_TEXT)
+                await send(chat_id, payload, caption=caption)
+        if caption is not None or not text:
+            return
+    parts = split_text(text, MAX_TEXT)
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 else None
         async for attempt in _retrying(attempts):
@@ -442,14 +454,16 @@ def _transient(error: BaseException) -> bool:
 class TelegramSender:
     """Delivers outbox messages (nudges) through the bot, mapping errors for the outbox."""
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: Any, pictures: Pictures) -> None:
         self.bot = bot
+        self.pictures = pictures
 
     async def send(self, owner: str, reply: Reply) -> None:
         """Send one message to the owner's private chat (its id is the user id)."""
         chat_id = int(owner.split(":", 1)[1])
         try:
-            await send_reply(self.bot, chat_id, reply)
+            data = await picture(self.pictures, owner, reply)
+            await send_reply(self.bot, chat_id, reply, data=data)
         except RetryAfter as error:
             after = error.retry_after
             raise RetryLater(
@@ -457,7 +471,7 @@ class TelegramSender:
             ) from error
         except Forbidden as error:
             raise Unreachable(str(error)) from error
-        except BadRequest:
-            log.exception("Telegram refused a message to %s; it is dropped", owner)
+        except (BadRequest, MissingPicture):
+            log.exception("Telegram refused a message to %s, or its picture is gone; it is dropped", owner)
         except TelegramError as error:  # a timeout, a 5xx, a garbled answer: again later
             raise TransientError(str(error)) from error

@@ -1,47 +1,94 @@
 """`coach telegram`: the bot's process, long polling or webhook, with the nudge loop inside it.
 
 On TinyDB one process owns the data folder, so the reminders are claimed and delivered here,
-through the same bot, rate limits and retries as the conversation.
+through the same bot, rate limits and retries as the conversation. The token is checked
+(`getMe`) before anything starts: refused, or Telegram unreachable, is one line and an exit.
+SIGTERM and SIGINT stop it within seconds in either mode.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import signal
+import sys
+import time
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
-from telegram.error import InvalidToken
+from telegram import Bot, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot import health
 from bot.app import App
-from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender
+from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender, bot_urls
 from bot.channels.telegram_webhook import webhook_app
-from bot.config import ConfigError
-from bot.nudges.loop import deliver_forever
+from bot.config import ConfigError, Settings, Unreachable
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
+from bot.outage import Outage, reason
 from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
+QUIET_AFTER_OUTAGE = 60.0
+"""Seconds without a polling error after which an outage counts as over."""
+
+
+def refused() -> ConfigError:
+    """The one line for a token Telegram refuses."""
+    return ConfigError("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather")
+
+
+def unreachable(settings: Settings, error: BaseException) -> Unreachable:
+    """The one line for a Bot API that does not answer."""
+    where = settings.telegram_api_base_url or "api.telegram.org"
+    return Unreachable(
+        f"cannot reach Telegram's Bot API at {where} ({reason(error)}): "
+        "check the network, or TELEGRAM_API_BASE_URL"
+    )
+
+
+async def open_bot(settings: Settings) -> Bot:
+    """A bot whose token Telegram accepted (`getMe`); close it with `shutdown()`."""
+    api, files = bot_urls(settings.telegram_api_base_url or None)
+    bot = Bot(settings.telegram_token, base_url=api, base_file_url=files)
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        await bot.shutdown()
+        raise refused() from None
+    except NetworkError as error:  # TimedOut too; also a 5xx
+        await bot.shutdown()
+        raise unreachable(settings, error) from None
+    return bot
 
 
 async def serve_webhook(
-    application: Any, webhook_url: str, listen: str, port: int, secret: str, stop: asyncio.Event | None = None
+    application: Any,
+    webhook_url: str,
+    listen: str,
+    port: int,
+    secret: str,
+    stop: asyncio.Event | None = None,
+    store: Any = None,
 ) -> None:
     """Register the webhook with Telegram and serve it until SIGINT/SIGTERM (or `stop`)."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop_on_signals(stop)
     async with application:
         await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
-        runner = web.AppRunner(webhook_app(application, secret, WEBHOOK_PATH), access_log=None)
+        runner = web.AppRunner(webhook_app(application, secret, WEBHOOK_PATH, store), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, listen, port).start()
+        print(
+            f"coach telegram: listening on http://{listen}:{port}{WEBHOOK_PATH} for {webhook_url}",
+            file=sys.stderr,
+            flush=True,
+        )
         try:
             await stop.wait()
         finally:
@@ -51,7 +98,75 @@ async def serve_webhook(
                 await application.post_stop(application)
 
 
-def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> int:
+async def serve_polling(
+    application: Any, stop: asyncio.Event | None = None, quiet: float | None = None
+) -> None:
+    """Long-poll Telegram until SIGINT/SIGTERM (or `stop`), stopping cleanly even mid-start.
+
+    Not PTB's `run_polling`: a signal arriving while it starts leaves a half-made request
+    failing outside its loop. Polling errors are logged once per outage, not once per retry;
+    PTB retries a failed poll within 30 s and tells only of failures, so an outage is over once
+    it has been `quiet` for QUIET_AFTER_OUTAGE seconds (logged then, dated from the last error).
+    """
+    quiet = quiet or QUIET_AFTER_OUTAGE
+    stop = stop or asyncio.Event()
+    stop_on_signals(stop)
+    outage = Outage("Telegram: polling for updates fails", ceiling=300)
+    last_error = 0.0
+
+    def on_error(error: Exception) -> None:
+        nonlocal last_error
+        last_error = time.monotonic()
+        outage.failed(error)
+
+    async def watch() -> None:
+        while not stop.is_set():
+            if outage.down and time.monotonic() - last_error > quiet:
+                outage.recovered(at=last_error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), quiet / 4)
+
+    async with application:
+        started, _ = await until(stop, _start_polling(application, on_error))
+        if started:
+            await watch()
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+
+
+async def _start_polling(application: Any, on_error: Any) -> None:
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, error_callback=on_error)
+    await application.start()
+
+
+async def describe(bot: Any, app: App) -> None:
+    """The bot's description (shown before the first message) and short description, per language.
+
+    French is also the default for other languages. A refusal is logged, not fatal.
+    """
+    try:
+        for language in (*LANGUAGES, None):
+            t = app.engine.translators[language or DEFAULT_LANGUAGE]
+            await bot.set_my_description(t.tr("telegram.description"), language_code=language)
+            await bot.set_my_short_description(t.tr("telegram.short_description"), language_code=language)
+    except TelegramError as error:
+        log.warning("Telegram: the bot's description was not set (%s)", reason(error))
+
+
+def run_telegram(
+    app: App,
+    webhook_url: str | None,
+    listen: str,
+    port: int,
+    health_port: int | None = None,
+    sweep_interval: float = INTERVAL,
+) -> int:
     """Run until stopped: long polling, or a webhook checking Telegram's secret token."""
     settings = app.settings
     if not settings.telegram_token:
@@ -60,16 +175,26 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
         raise ConfigError("webhook mode needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
     channel = TelegramChannel(app.engine, app.clock)
     background: set[asyncio.Task[None]] = set()
+    served: list[web.AppRunner] = []
 
     async def start_nudges(application: Any) -> None:
-        senders = {CHANNEL: TelegramSender(application.bot)}
-        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}))
+        await describe(application.bot, app)
+        senders = {CHANNEL: TelegramSender(application.bot, app.engine.pictures)}
+        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}, sweep_interval))
         background.add(task)  # keep a reference: the loop holds tasks weakly
+        if health_port is not None and not webhook_url:
+            served.append(await health.serve(app.store, listen, health_port))
+        if not webhook_url:
+            where = f"; health on http://{listen}:{health_port}{health.PATH}" if health_port else ""
+            name = application.bot.username
+            print(f"coach telegram: polling for updates as @{name}{where}", file=sys.stderr, flush=True)
 
     async def stop_nudges(_: Any) -> None:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        for runner in served:
+            await runner.cleanup()
 
     application = channel.build(
         settings.telegram_token,
@@ -79,17 +204,21 @@ def run_telegram(app: App, webhook_url: str | None, listen: str, port: int) -> i
     )
 
     async def check_token() -> None:
-        async with application.bot:  # getMe; closes its connections even when refused
-            pass
+        bot = await open_bot(settings)
+        await bot.shutdown()
 
+    asyncio.run(check_token())
     try:
-        asyncio.run(check_token())
         if webhook_url:
             asyncio.run(
-                serve_webhook(application, webhook_url, listen, port, settings.telegram_webhook_secret)
+                serve_webhook(
+                    application, webhook_url, listen, port, settings.telegram_webhook_secret, store=app.store
+                )
             )
         else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+            asyncio.run(serve_polling(application))
     except InvalidToken:
-        raise ConfigError("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather") from None
+        raise refused() from None
+    except NetworkError as error:
+        raise unreachable(settings, error) from None
     return 0

@@ -17,6 +17,9 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot import health
+from bot.store.base import Store
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -24,9 +27,9 @@ MAX_BODY = 1 << 20  # Telegram's updates are a few KiB
 
 
 def webhook_app(
-    application: Application[Any, Any, Any, Any, Any, Any], secret: str, path: str
+    application: Application[Any, Any, Any, Any, Any, Any], secret: str, path: str, store: Store | None = None
 ) -> web.Application:
-    """The web application receiving Telegram's updates on `path`."""
+    """The web application receiving Telegram's updates on `path`, and `/healthz` (checking `store`)."""
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -45,5 +48,5 @@ def webhook_app(
         return web.Response(text="ok")
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.add_routes([web.post(path, receive), web.get("/healthz", healthz)])
+    app.add_routes([web.post(path, receive), health.route(store) if store else web.get(health.PATH, healthz)])
     return app

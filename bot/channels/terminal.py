@@ -13,10 +13,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from bot import data_rights
 from bot.clock import Clock
+from bot.config import default_data_dir
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.nudges.runner import NudgeRunner
+from bot.pictures.studio import MissingPicture
 
 CHANNEL = "terminal"
 
@@ -40,6 +43,7 @@ class TerminalChat:
         stdin: TextIO = sys.stdin,
         stdout: TextIO = sys.stdout,
         files: Path | None = None,
+        pictures: Path | None = None,
     ) -> None:
         self.engine = engine
         self.nudges = NudgeRunner(engine)
@@ -49,23 +53,45 @@ class TerminalChat:
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty() and stdout.isatty()
-        self.files = files or Path.cwd()
+        self.files = files or default_data_dir()
+        self.pictures = pictures or Path.cwd()
 
     def send(self, text: str) -> list[Reply]:
         """Hand one line to the engine and print what it answers."""
         event = InboundEvent.from_text(self.owner_id, CHANNEL, self.clock.now(), text, language=self.language)
         replies = self.engine.handle(event)
-        for reply in replies:
-            print(render(reply), end="\n\n", file=self.stdout, flush=True)
-            if reply.attachment is not None:
-                self.save(reply.attachment.name, reply.attachment.content)
+        self.show(replies)
+        if self.engine.store.get(self.owner_id) is None:  # erased (`/delete`): their exports go too
+            data_rights.erase_exports(self.files, self.owner_id)
         self.show_nudges()
         return replies
 
+    def show(self, replies: list[Reply]) -> None:
+        """Print replies; keep the files they carry (the export privately, pictures in plain sight)."""
+        for reply in replies:
+            print(render(reply), end="\n\n", file=self.stdout, flush=True)
+            attachment = reply.attachment
+            if attachment is None:
+                continue
+            if attachment.ref is None:
+                self.save(attachment.name, attachment.content)
+                continue
+            try:
+                data = self.engine.pictures.file(self.owner_id, attachment)
+            except MissingPicture:
+                continue  # the owner was erased meanwhile: nothing to show
+            self.save_picture(attachment.name, data)
+
+    def save_picture(self, name: str, data: bytes) -> None:
+        """Write a picture the coach sends (a chart, the plan card) in the current folder."""
+        path = self.pictures / name
+        path.write_bytes(data)
+        t = self.engine.translators[self._language()]
+        print(t.tr("terminal.saved", path=str(path)), end="\n\n", file=self.stdout, flush=True)
+
     def save(self, name: str, content: str) -> None:
-        """Write a file the coach sends (the data export) next to where the chat runs."""
-        path = self.files / name
-        path.write_text(content, encoding="utf-8")
+        """Keep a file the coach sends (the data export) under the data folder, for this user only."""
+        path = data_rights.save_export(self.files, self.owner_id, name, content)
         t = self.engine.translators[self._language()]
         print(t.tr("terminal.saved", path=str(path)), end="\n\n", file=self.stdout, flush=True)
 
@@ -76,8 +102,7 @@ class TerminalChat:
         if waiting:
             t = self.engine.translators[self._language()]
             print(t.tr("terminal.nudges"), end="\n\n", file=self.stdout)
-            for reply in waiting:
-                print(render(reply), end="\n\n", file=self.stdout, flush=True)
+            self.show(waiting)
 
     def lines(self) -> Iterable[str]:
         """The owner's lines, from a prompt or from the piped input."""
@@ -98,8 +123,8 @@ class TerminalChat:
         t = self.engine.translators[self._language()]
         if self.interactive:
             print(t.tr("terminal.hint"), end="\n\n", file=self.stdout)
-        self.send("/start")
         try:
+            self.send("/start")
             for line in self.lines():
                 self.send(line)
         except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from bot.events import Choice, Reply
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.rules import CADENCE, PAUSED, REPLIES, WEEKLY, last_post_at, targets
+from bot.pictures.replies import weekly_chart
 from bot.store.base import OwnerRecord
 from bot.tracking import week_view
 
@@ -88,7 +89,7 @@ def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: da
                 + "\n\n"
                 + _cite(flows, t, topic)
             )
-        return [Reply(text), *checkin_questions(t)]
+        return [Reply(text), weekly_chart(record, flows, t, now), *checkin_questions(t)]
     if kind == PAUSED:
         return [
             Reply(

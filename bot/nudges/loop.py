@@ -1,23 +1,38 @@
-"""`coach nudges`: sweep for due reminders on a schedule (or once), and deliver them."""
+"""`coach nudges`: sweep for due reminders on a schedule (or once), and deliver them.
+
+A round that fails (the database restarting, a platform down) is logged once for the whole
+outage and tried again with back-off, then once more when it works again; nothing claimed is
+lost meanwhile, since it waits in the owners' outboxes. SIGTERM and SIGINT stop the loop at
+once, even in the middle of a round or a back-off wait.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
+from bot import health
 from bot.app import App
+from bot.config import Unreachable
+from bot.feeds import polling as feeds_polling
 from bot.nudges.runner import Claimed, NudgeRunner
+from bot.outage import Outage, reason
 from bot.outbox import Limits, Outbox, Sender
+
+if TYPE_CHECKING:
+    from bot.channels.senders import ChannelSenders
 
 log = logging.getLogger(__name__)
 INTERVAL = 60.0
 """Seconds between two sweeps."""
+T = TypeVar("T")
 
 
 def describe(claimed: Claimed, at: datetime) -> str:
@@ -56,15 +71,42 @@ async def deliver_forever(
     """
     runner = NudgeRunner(app.engine)
     outbox = Outbox(app.store, senders, limits)
-    while True:
-        try:
-            await sweep_and_deliver(app, runner, outbox, app.clock.now())
-        except Exception:
-            log.exception("nudge round failed; trying again next round")
-        await asyncio.sleep(interval)
+    outage = Outage("reminders: a round failed", ceiling=interval)
+    # On TinyDB this process owns the data: it polls the owners' feeds too (PostgreSQL: `coach nudges`).
+    async with contextlib.nullcontext() if app.settings.database_url else feeds_polling.background(app):
+        while True:
+            try:
+                await sweep_and_deliver(app, runner, outbox, app.clock.now())
+            except Exception as error:  # the database restarting, a platform down: try again later
+                await asyncio.sleep(outage.failed(error))
+                continue
+            outage.recovered()
+            await asyncio.sleep(interval)
 
 
-SenderFactory = Callable[[App], AbstractAsyncContextManager[tuple[dict[str, Sender], dict[str, Limits]]]]
+async def until(stop: asyncio.Event, work: Awaitable[T]) -> tuple[bool, T | None]:
+    """Run `work` unless `stop` is set first (then cancel it); tell whether it finished."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False, None
+    return True, task.result()
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Set `stop` on SIGTERM or SIGINT (whatever the parent did with SIGINT)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            loop.add_signal_handler(signum, stop.set)
+
+
+SenderFactory = Callable[[App], AbstractAsyncContextManager["ChannelSenders"]]
 
 
 def run_nudges(
@@ -75,25 +117,60 @@ def run_nudges(
     interval: float = INTERVAL,
     senders: SenderFactory | None = None,
     out: TextIO | None = None,
+    health_port: int | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Sweep, claim and deliver, once or every `interval` seconds until interrupted.
+    """Sweep, claim and deliver, once or every `interval` seconds until SIGTERM or SIGINT.
 
     `senders` opens the channels' senders (the bots configured in the environment); owners of
-    channels without one here (the terminal) get their messages when they next open their channel.
+    channels without one here (the terminal) get their messages when they next open their
+    channel. With `once`, the exit is 1 when a channel could not be reached (the others were
+    served), and a failed sweep is one line and exit 1.
     """
     runner = NudgeRunner(app.engine)
+    failed = False
 
     async def loop() -> None:
+        nonlocal failed
+        halt = stop or asyncio.Event()
+        stop_on_signals(halt)
         async with contextlib.AsyncExitStack() as stack:
-            channels, limits = await stack.enter_async_context(senders(app)) if senders else ({}, {})
-            outbox = Outbox(app.store, channels, limits)
-            while True:
+            channels = await stack.enter_async_context(senders(app)) if senders and not dry_run else None
+            if health_port is not None:
+                served = await health.serve(app.store, "127.0.0.1", health_port)
+                stack.push_async_callback(served.cleanup)
+            if not once:
+                where = f"; health on http://127.0.0.1:{health_port}{health.PATH}" if health_port else ""
+                print(f"coach nudges: sweeping every {interval:g} s{where}", file=sys.stderr, flush=True)
+            if not (once or dry_run):
+                await stack.enter_async_context(feeds_polling.background(app))
+            outbox, opened = Outbox(app.store, {}, {}), -1
+            outage = Outage("reminders: a round failed", ceiling=interval)
+            while not halt.is_set():
+                if channels is not None:
+                    finished, _ = await until(halt, channels.open_missing())
+                    if not finished:
+                        return
+                    if len(channels.senders) != opened:  # a channel opened: deliver through it too
+                        outbox = Outbox(app.store, channels.senders, channels.limits)
+                        opened = len(channels.senders)
                 now = at or app.clock.now()
-                await sweep_and_deliver(app, runner, outbox, now, dry_run, out or sys.stdout)
+                try:
+                    finished, _ = await until(
+                        halt, sweep_and_deliver(app, runner, outbox, now, dry_run, out or sys.stdout)
+                    )
+                except Exception as error:  # the database restarting, a platform down
+                    if once:
+                        raise Unreachable(f"the sweep failed: {reason(error)}") from None
+                    wait = outage.failed(error)
+                else:
+                    outage.recovered()
+                    wait = interval
                 if once:
+                    failed = bool(channels and channels.missing)
                     return
-                await asyncio.sleep(interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(halt.wait(), wait)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(loop())
-    return 0
+    asyncio.run(loop())
+    return 1 if failed else 0

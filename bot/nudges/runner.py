@@ -44,6 +44,10 @@ class NudgeRunner:
         claimed: list[Claimed] = []
         due = self.store.due_owners(now.astimezone(UTC).isoformat())
         self.store.update_many(due, lambda record: self._update(record, now, dry_run, claimed))
+        if not dry_run:  # the weekly charts, drawn before the push (outside the owners' locks)
+            self.engine.pictures.prepare(
+                (c.owner_id, r.attachment) for c in claimed for r in c.replies if r.attachment is not None
+            )
         return claimed
 
     def claim(self, owner_id: str, now: datetime, dry_run: bool = False) -> list[Claimed]:

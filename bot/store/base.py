@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.events import Reply
+from bot.feeds.state import FeedState
 from bot.store.schema import SCHEMA_VERSION, migrate
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,25 @@ class ReminderState:
 
 @dataclass
 class Post:
-    """One post the owner logged: when (ISO time), on which network if said, and if it was promotion."""
+    """One post the owner logged: when (ISO time), on which network if said, and if it was promotion.
+
+    A post detected by itself has its `link` and its `origin` (`feed` or `link`; None for a typed
+    `/posted`); `confirmed` tells that the owner also typed `/posted` for it (`bot.feeds.counting`).
+    """
 
     at: str
     network: str | None = None
     promo: bool = False
+    link: str | None = None
+    origin: str | None = None
+    confirmed: bool = False
+
+    def to_doc(self) -> dict[str, Any]:
+        """The post as stored; a typed post keeps only its first three keys."""
+        doc: dict[str, Any] = {"at": self.at, "network": self.network, "promo": self.promo}
+        if self.origin is not None:
+            doc.update(link=self.link, origin=self.origin, confirmed=self.confirmed)
+        return doc
 
     @property
     def moment(self) -> datetime:
@@ -139,6 +154,14 @@ class Waiting:
     def from_doc(cls, doc: Any, owner_id: str = "?") -> Waiting:
         """Read what was stored (`{}`: nothing waits)."""
         return cls(**_fields(cls, doc, owner_id))
+
+
+@dataclass
+class ReplyWait:
+    """A wait for a reply that ended: from the first comment waiting to the last answered (ISO times)."""
+
+    since: str
+    until: str
 
 
 @dataclass
@@ -207,10 +230,11 @@ class OwnerRecord:
     """Everything kept about one owner: where they are, what they answered, how they are doing.
 
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
-    owed); `prefs` their reminder settings; `nudges` what the reminders did; `outbox` the
-    messages owed to them and not yet delivered; `next_check_at` when the nudge runner should
-    look at this owner again; `taught` the topics taught so far. The stored document keeps
-    these names as its keys.
+    owed), `reply_waits` the waits for a reply that ended (for the weekly chart); `prefs` their
+    reminder settings; `nudges` what the reminders did; `outbox` the messages owed to them and
+    not yet delivered; `feeds` the public feeds followed for their posts (`bot.feeds`);
+    `next_check_at` when the nudge runner should look at this owner again; `taught` the topics
+    taught so far. The stored document keeps these names as its keys.
     """
 
     owner_id: str
@@ -226,24 +250,36 @@ class OwnerRecord:
     taught: list[str] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
     waiting: Waiting = field(default_factory=Waiting)
+    reply_waits: list[ReplyWait] = field(default_factory=list)
     prefs: Settings = field(default_factory=Settings)
     nudges: ReminderState = field(default_factory=ReminderState)
     outbox: list[OutboxEntry] = field(default_factory=list)
+    feeds: list[FeedState] = field(default_factory=list)
     active: bool = True
     next_check_at: str | None = None
     created_at: str = ""
     updated_at: str = ""
+    came_from: str | None = None
+    """Where the owner came from, when their first `/start` said (a Telegram deep link's payload)."""
 
     def to_doc(self) -> dict[str, Any]:
         """The record as a JSON-ready document, with its schema version."""
         doc: dict[str, Any] = {"v": SCHEMA_VERSION, **vars(self)}
-        doc["posts"] = [vars(p).copy() for p in self.posts]
+        if self.came_from is None:  # kept out of records that never had it
+            del doc["came_from"]
+        doc["posts"] = [p.to_doc() for p in self.posts]
         doc["waiting"] = self.waiting.to_doc()
         doc["prefs"] = self.prefs.to_doc()
         doc["nudges"] = self.nudges.to_doc()
         doc["outbox"] = [e.to_doc() for e in self.outbox]
         if not self.taught:
             del doc["taught"]  # as an owner before any lesson was stored
+        doc["feeds"] = [f.to_doc() for f in self.feeds]
+        if not self.feeds:
+            del doc["feeds"]  # an owner without feeds is stored as before feeds existed
+        doc["reply_waits"] = [vars(w).copy() for w in self.reply_waits]
+        if not self.reply_waits:
+            del doc["reply_waits"]  # likewise before any wait for a reply ended
         return doc
 
     @classmethod
@@ -255,9 +291,12 @@ class OwnerRecord:
         try:
             doc["posts"] = [Post(**_fields(Post, p, owner)) for p in doc.get("posts") or []]
             doc["waiting"] = Waiting.from_doc(doc.get("waiting") or {}, owner)
+            waits = doc.get("reply_waits") or []
+            doc["reply_waits"] = [ReplyWait(**_fields(ReplyWait, w, owner)) for w in waits]
             doc["prefs"] = Settings.from_doc(doc.get("prefs") or {}, owner)
             doc["nudges"] = ReminderState.from_doc(doc.get("nudges") or {}, owner)
             doc["outbox"] = [OutboxEntry.from_doc(e, owner) for e in doc.get("outbox") or []]
+            doc["feeds"] = [FeedState.from_doc(f) for f in doc.get("feeds") or []]
             record = cls(**doc)
         except (TypeError, KeyError, ValueError) as exc:
             raise StoreError(f"record of {doc.get('owner_id')!r} has unexpected fields: {exc}") from exc
@@ -358,6 +397,10 @@ class Store(ABC):
             if record and (record.outbox or (record.next_check_at and record.next_check_at <= now)):
                 found.append(owner_id)
         return found
+
+    def check(self) -> None:
+        """Raise when the store cannot serve a read now (for `/healthz`)."""
+        next(iter(self.owner_ids()), None)
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release files or connections."""

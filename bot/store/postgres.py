@@ -102,13 +102,42 @@ class PostgresStore(Store):
             min_size=1,
             max_size=max_connections,
             kwargs={"autocommit": True, "row_factory": tuple_row},
+            # A connection the server dropped (a restart) is replaced before it is handed out.
+            check=ConnectionPool.check_connection,
             open=True,
         )
         self._held = threading.local()
         # While this process runs, its own connection holds a lock named after it: the lock goes
         # with the connection when the process dies, which tells the others (`alive`).
-        self._life = psycopg.connect(url, autocommit=True, connect_timeout=10)
-        self._life.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_PROCESS_LOCKS, self.process))
+        self._url = url
+        self._life_guard = threading.Lock()
+        self._life = self._live()
+
+    def _live(self) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_PROCESS_LOCKS, self.process))
+        return conn
+
+    def _keep_alive(self) -> None:
+        """After a server restart, take this process's lock again on a new connection.
+
+        Called each sweep: until then, others may take this process for dead and resume the
+        messages it holds, which is what they would do had it died; nothing is sent twice
+        because a lease is taken under the owner's lock.
+        """
+        with self._life_guard:
+            try:
+                self._life.execute("SELECT 1")
+                return
+            except psycopg.Error:
+                self._life.close()
+            self._life = self._live()
+            log.warning("PostgreSQL: connection back; this process's lock is held again")
+
+    def check(self) -> None:
+        """Raise unless the database answers a query within a few seconds."""
+        with self.pool.connection(timeout=5) as conn:
+            conn.execute("SELECT 1")
 
     def alive(self, process: str) -> bool:
         """Whether the process is running: someone holds its lock (read from `pg_locks`).
@@ -196,6 +225,7 @@ class PostgresStore(Store):
 
     def due_owners(self, now: str) -> list[str]:
         """Owners whose next check has come or who have messages waiting, from the two indexes."""
+        self._keep_alive()
         with self._conn() as conn:
             rows = conn.execute(
                 "SELECT owner_id FROM owners WHERE next_check_at <= %s "

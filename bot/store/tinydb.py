@@ -12,9 +12,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, unquote
 
 from tinydb import Query, TinyDB
@@ -78,45 +80,81 @@ class AtomicJSONStorage(Storage):
 
 
 class TinyDBStore(Store):
-    """Owner records under `folder/owners/`, one TinyDB file each; one process at a time."""
+    """Owner records under `folder/owners/`, one TinyDB file each.
 
-    def __init__(self, folder: Path, fsync: bool = True) -> None:
+    One process writes a folder (it holds an exclusive `flock` on `.lock`). Two others may
+    open it beside that writer: a `readonly` reader (`coach stats`, `coach export`: it takes
+    no lock and writes nothing, so a read-only backup works too), and a `shared` one
+    (`coach delete`). Each owner's lock is also a POSIX record lock on one byte of `.lock`
+    (the byte chosen by the owner id), taken by the writer and the shared process alike: an
+    erasure waits for the event being handled, and the writer reads the owner afresh after
+    it, so it never writes an erased owner back.
+    """
+
+    def __init__(
+        self, folder: Path, fsync: bool = True, readonly: bool = False, shared: bool = False
+    ) -> None:
         super().__init__()
         self.folder = folder
         self.fsync = fsync
+        self.readonly = readonly
         self._owners = folder / OWNERS_DIR
-        self._owners.mkdir(parents=True, exist_ok=True)
         self._dbs: dict[str, TinyDB] = {}
         self._index: dict[str, tuple[str | None, bool]] | None = None
+        self._lock_file: BinaryIO | None = None
+        if readonly:
+            if not self._owners.is_dir():
+                raise StoreError(f"no coach data in {folder} (set COACH_DATA_DIR to the data folder)")
+            self._meta = TinyDB(str(folder / "meta.json"), storage=AtomicJSONStorage, fsync=False)
+            self._check_schema()
+            return
+        self._owners.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(folder / ".lock", "a+b")  # noqa: SIM115 - held for the store's life
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise StoreError(
-                f"another coach process is using {folder}; stop it first "
-                "(TinyDB has one writer; use PostgreSQL for several processes)"
-            ) from None
+        if not shared:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._lock_file.close()
+                raise StoreError(
+                    f"another coach process is using {folder}; stop it first "
+                    "(TinyDB has one writer; use PostgreSQL for several processes)"
+                ) from None
         try:
             self._meta = TinyDB(str(folder / "meta.json"), storage=AtomicJSONStorage, fsync=fsync)
             self._check_schema()
         except BaseException:
             self.close()
             raise
-        for stale in self._owners.glob(TMP_PREFIX + "*"):  # left by a crash between write and replace
-            stale.unlink(missing_ok=True)
+        if not shared:
+            for stale in self._owners.glob(TMP_PREFIX + "*"):  # left by a crash between write and replace
+                stale.unlink(missing_ok=True)
+
+    @contextmanager
+    def lock(self, owner_id: str) -> Iterator[None]:
+        """The owner's lock within this process, and their byte of `.lock` across processes."""
+        with super().lock(owner_id):
+            if self._lock_file is None:
+                yield
+                return
+            offset = zlib.crc32(owner_id.encode()) & 0x7FFFFFFF
+            fcntl.lockf(self._lock_file, fcntl.LOCK_EX, 1, offset)
+            try:
+                yield
+            finally:
+                fcntl.lockf(self._lock_file, fcntl.LOCK_UN, 1, offset)
 
     def _check_schema(self) -> None:
         meta = self._meta.table("meta")
         row = meta.get(doc_id=1)
         if row is None:
-            meta.upsert(Document({"schema": SCHEMA_VERSION}, doc_id=1))
+            if not self.readonly:
+                meta.upsert(Document({"schema": SCHEMA_VERSION}, doc_id=1))
         elif row.get("schema", 0) > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.folder} holds schema {row['schema']}, newer than this coach "
                 f"({SCHEMA_VERSION}): upgrade the coach"
             )
-        elif row.get("schema") != SCHEMA_VERSION:
+        elif row.get("schema") != SCHEMA_VERSION and not self.readonly:
             meta.upsert(Document({"schema": SCHEMA_VERSION}, doc_id=1))  # records migrate on read
 
     def _path(self, owner_id: str) -> Path:
@@ -140,8 +178,13 @@ class TinyDBStore(Store):
             return None
         return OwnerRecord.from_doc(dict(doc))
 
+    def _writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"{self.folder} was opened to read only")
+
     def put(self, record: OwnerRecord) -> None:
         """Replace the owner's file with the new record."""
+        self._writable()
         # The file holds this one record, so it is written whole: TinyDB's upsert would first
         # read and parse the old file for nothing.
         self._db(record.owner_id).storage.write({"owner": {"1": record.to_doc()}})
@@ -150,6 +193,7 @@ class TinyDBStore(Store):
 
     def delete(self, owner_id: str) -> bool:
         """Remove the owner's file."""
+        self._writable()
         self._dbs.pop(owner_id, None)
         if self._index is not None:
             self._index.pop(owner_id, None)
@@ -172,6 +216,7 @@ class TinyDBStore(Store):
 
     def put_installation(self, key: str, doc: dict[str, Any]) -> None:
         """Replace the installation under `key` (the whole small file is rewritten atomically)."""
+        self._writable()
         self._meta.table("installations").upsert({"key": key, "doc": doc}, Query().key == key)
 
     def delete_installation(self, key: str) -> bool:
@@ -196,9 +241,16 @@ class TinyDBStore(Store):
             if has_outbox or (upcoming is not None and upcoming <= now)
         ]
 
+    def check(self) -> None:
+        """Raise when the owners' folder is gone or, for a writer, no longer writable."""
+        if not self._owners.is_dir():
+            raise StoreError(f"{self._owners} is gone")
+        if not self.readonly and not os.access(self._owners, os.W_OK):
+            raise StoreError(f"{self._owners} is not writable")
+
     def close(self) -> None:
         """Release the writer lock."""
         self._dbs = {}
-        if not self._lock_file.closed:
+        if self._lock_file is not None and not self._lock_file.closed:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()

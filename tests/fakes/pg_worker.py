@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -79,7 +80,8 @@ def nudges(app: App, out: Path, start: datetime) -> None:
 def main(argv: list[str]) -> int:
     role, url, process, arg, start_text = argv
     start = datetime.fromisoformat(start_text)
-    app = build_app(Settings(database_url=url), clock=FixedClock(start))
+    pictures = Path(os.environ.get("COACH_DATA_DIR", "data"))  # the charts drawn for the check-ins
+    app = build_app(Settings(database_url=url, data_dir=pictures), clock=FixedClock(start))
     try:
         if role == "handle":
             handle(app, int(process), int(arg), start)

@@ -53,11 +53,16 @@ class PostgresServer:
             shutil.chown(self.root, "postgres")
         data = self.root / "data"
         self._run(self.bin / "initdb", "-D", data, "-A", "trust", "-U", "coach", "-E", "UTF8", "--no-sync")
+        self._start()
+        return self.url("postgres")
+
+    def _start(self) -> None:
+        assert self.bin is not None
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        data = self.root / "data"
         self._run(self.bin / "pg_ctl", "-D", data, "-l", self.root / "log", "-o", options, "-w", "start")
-        return self.url("postgres")
 
     def url(self, database: str) -> str:
         return f"postgresql://coach@127.0.0.1:{self.port}/{database}"
@@ -70,6 +75,19 @@ class PostgresServer:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
+
+    def restart(self) -> None:
+        """Restart the server the way an upgrade does: clients are cut off (AdminShutdown)."""
+        self.pause()
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server, cutting its clients off; `resume` starts it again on the same port."""
+        assert self.bin is not None
+        self._run(self.bin / "pg_ctl", "-D", self.root / "data", "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        self._start()
 
     def stop(self) -> None:
         if self.bin is not None and (self.root / "data" / "postmaster.pid").exists():

@@ -177,7 +177,12 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
-            self._uploads[file_id] = {"name": args["filename"], "length": int(args["length"])}
+            self._uploads[file_id] = {
+                "id": file_id,
+                "name": args["filename"],
+                "length": int(args["length"]),
+                "alt_txt": args.get("alt_txt"),
+            }
             return {
                 "ok": True,
                 "file_id": file_id,
@@ -188,7 +193,7 @@ class FakeSlack:
             for described in files:
                 upload = self._uploads.pop(described["id"])
                 upload["comment"] = args.get("initial_comment", "")
-                self.files[str(args["channel_id"])].append(upload)
+                self.files[str(args.get("channel_id") or PRIVATE)].append(upload)
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "views.publish":
             self.views[str(args["user_id"])] = args["view"]
@@ -200,8 +205,9 @@ class FakeSlack:
         upload = self._uploads.get(request.match_info["file_id"])
         if upload is None:
             return web.Response(status=404)
-        upload["content"] = (await request.read()).decode()
-        return web.Response(text=f"OK - {len(upload['content'])}")
+        upload["data"] = await request.read()
+        upload["content"] = upload["data"].decode(errors="replace")
+        return web.Response(text=f"OK - {len(upload['data'])}")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then keep what the app acknowledges."""
@@ -265,6 +271,10 @@ def sign(body: bytes, secret: str = SECRET, at: float | None = None) -> dict[str
     base = f"v0:{ts}:".encode() + body
     signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+PRIVATE = "(uploaded, shared with no channel)"
+"""Where `files` keeps the files an app uploads without sharing them (for its Home tab)."""
 
 
 class Member:

@@ -226,10 +226,18 @@ class FakeTelegram:
 
     async def _sendDocument(self, params: dict[str, Any]) -> Any:
         upload = params["document"]  # a multipart file part
-        document = {"file_name": upload.filename, "content": upload.file.read().decode()}
+        data = upload.file.read()
+        document = {"file_name": upload.filename, "data": data, "content": data.decode(errors="replace")}
         message = await self._sendMessage({**params, "text": params.get("caption", "")})
         message["document"] = document
-        return message
+        return {k: v for k, v in message.items() if k != "document"}  # the bytes stay here
+
+    async def _sendPhoto(self, params: dict[str, Any]) -> Any:
+        upload = params["photo"]  # a multipart file part, as Telegram takes a new photo
+        photo = {"file_name": upload.filename, "data": upload.file.read()}
+        message = await self._sendMessage({**params, "text": params.get("caption", "")})
+        message["photo"] = photo
+        return {k: v for k, v in message.items() if k != "photo"}  # the bytes stay here
 
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 60.0) -> None:
         """Wait until `chat_id` has received more than `count` messages (no polling: for benchmarks)."""

@@ -1,0 +1,286 @@
+"""Owners see their weeks as a chart and get their plan as a card, in French and in English."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from matplotlib import font_manager
+from PIL import Image
+from pypdf import PdfReader
+
+from bot.app import App
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.events import Attachment, Reply
+from bot.nudges.runner import NudgeRunner
+from bot.pictures import chart, look
+from bot.pictures.replies import series_of
+from bot.pictures.shelf import owner_key
+from bot.pictures.weeks import LATE, NONE, ON_TIME
+from tests.fakes.chat import OwnerChat
+from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY, walk
+from tests.fakes.processes import run_coach
+
+PARIS, LONDON = ZoneInfo("Europe/Paris"), ZoneInfo("Europe/London")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+# What an owner logs over four weeks after finishing the plan on Monday 2 November 2026:
+# (day, hour, network, promotional?). The chart must show exactly this.
+POSTS = [
+    (date(2026, 11, 3), 10, "instagram", False),
+    (date(2026, 11, 4), 18, "facebook", True),
+    (date(2026, 11, 6), 9, "instagram", False),
+    (date(2026, 11, 11), 12, "facebook", False),
+    (date(2026, 11, 24), 8, "instagram", True),
+    (date(2026, 11, 25), 19, "facebook", True),
+]
+# Comments waiting, then answered: (from, to). "Same day" is an 8-hour target.
+WAITS = [
+    (datetime(2026, 11, 3, 10), datetime(2026, 11, 3, 12)),  # 2 h: on time
+    (datetime(2026, 11, 11, 9), datetime(2026, 11, 12, 9)),  # 24 h: late
+]
+NOW = datetime(2026, 11, 26, 15, 0)  # Thursday of the fourth week
+
+
+def owner_story(app: App, clock: FixedClock, owner: str, answers: dict, zone: ZoneInfo) -> OwnerChat:
+    """An owner finishes their plan on 2 November and logs four weeks of posts and replies."""
+    clock.set(datetime(2026, 11, 2, 11, 0, tzinfo=zone))
+    chat = OwnerChat(app.engine, clock, owner, language=answers["language"])
+    chat.say("/start")
+    walk(chat, answers)
+    events = [
+        (
+            datetime.combine(day, datetime.min.time()).replace(hour=hour),
+            f"/posted {net}" + (" promo" if promo else ""),
+        )
+        for day, hour, net, promo in POSTS
+    ]
+    for start, end in WAITS:
+        events += [(start, "/pending 2"), (end, "/replied")]
+    for moment, line in sorted(events):
+        clock.set(moment.replace(tzinfo=zone))
+        chat.say(line)
+    clock.set(NOW.replace(tzinfo=zone))
+    return chat
+
+
+def expected_weeks(weeks: int = 4) -> tuple[list[int], list[int]]:
+    """Per week since 2 November: posts that were not promotional, and promotional ones."""
+    other, promo = [0] * weeks, [0] * weeks
+    for day, _, _, promotional in POSTS:
+        week = (day - date(2026, 11, 2)).days // 7
+        (promo if promotional else other)[week] += 1
+    return other, promo
+
+
+@pytest.mark.parametrize(
+    ("answers", "zone", "this_week", "month"),
+    [(LOCAL_BAKERY, PARIS, "cette\nsemaine", "nov."), (BUSY_CONSULTANT, LONDON, "this\nweek", "Nov")],
+)
+def test_the_chart_is_drawn_from_what_the_owner_logged(
+    app: App, clock: FixedClock, answers: dict, zone: ZoneInfo, this_week: str, month: str
+) -> None:
+    chat = owner_story(app, clock, "test:owner", answers, zone)
+    t = app.engine.translators[answers["language"]]
+    series = series_of(chat.record(), app.engine.flows, t, NOW.date())
+    shown = chart.plotted(series, t)
+    other, promo = expected_weeks()
+    assert shown.other_posts == tuple(other)
+    assert shown.promo_posts == tuple(promo)
+    assert shown.cadence == answers["plan_cadence"]
+    assert shown.ceiling == answers["plan_promo_share"]
+    shares = [
+        (float(n), 100 * p / (o + p)) for n, (o, p) in enumerate(zip(other, promo, strict=True)) if o + p
+    ]
+    assert [x for x, _ in shown.promo_shares] == [x for x, _ in shares]
+    assert [y for _, y in shown.promo_shares] == pytest.approx([y for _, y in shares])
+    assert shown.replies == ((0.0, ON_TIME), (1.0, LATE), (2.0, NONE), (3.0, NONE))
+    assert shown.labels[0] == "2\n" + month and shown.labels[-1] == this_week
+
+
+@pytest.mark.parametrize(("answers", "zone"), [(LOCAL_BAKERY, PARIS), (BUSY_CONSULTANT, LONDON)])
+def test_progress_shows_the_chart_with_its_figures_in_words(
+    app: App, clock: FixedClock, answers: dict, zone: ZoneInfo
+) -> None:
+    chat = owner_story(app, clock, "test:owner", answers, zone)
+    week, pictured = chat.say("/progress")
+    assert pictured.attachment is not None and pictured.attachment.kind == "photo"
+    assert pictured.attachment.ref == "chart:2026-11-26" and pictured.attachment.content == ""
+    image = Image.open(io.BytesIO(app.engine.pictures.file("test:owner", pictured.attachment)))
+    assert (image.format, image.size) == ("PNG", (1080, 1350))
+    # The same figures in words: 6 posts of 12 planned, 1 week of 4 at the pace, replies 1/1/2.
+    words = {
+        "fr": ["6 sur 12", "1 sur 4", "dans le délai : 1 ; en retard : 1 ; rien de noté : 2"],
+        "en": ["6 of 12", "1 of 4", "within the target: 1; late: 1; nothing logged: 2"],
+    }
+    for expected in words[answers["language"]]:
+        assert expected in pictured.text
+    assert "%" in week.text, "the week in words comes first, as before"
+
+
+def test_no_chart_before_the_plan_is_made(ana: OwnerChat) -> None:
+    ana.say("/start")
+    assert all(r.attachment is None for r in ana.say("/progress"))
+
+
+def _pdf_text(data: bytes) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("answers", "figures"),
+    [
+        (
+            LOCAL_BAKERY,
+            [
+                "Boulangerie Dupain",
+                "3 publications par semaine",
+                "1 083,33 € par mois",
+                "10 h par semaine",
+                "Dans la journée",
+                "10 % des publications au plus",
+                "Facebook, Instagram",
+            ],
+        ),
+        (
+            BUSY_CONSULTANT,
+            [
+                "Smith Advisory",
+                "3 posts a week",
+                "€693.33 a month",
+                "2 h a week",
+                "The same day",
+                "10% of posts at most",
+                "LinkedIn",
+            ],
+        ),
+    ],
+)
+def test_the_plan_card_is_a_png_and_a_pdf_holding_the_plan(
+    app: App, clock: FixedClock, answers: dict, figures: list[str]
+) -> None:
+    chat = owner_story(app, clock, "test:owner", answers, PARIS)
+    picture, printable = chat.say("/plan card")
+    assert picture.attachment is not None and printable.attachment is not None
+    assert (picture.attachment.kind, printable.attachment.kind) == ("photo", "document")
+    assert printable.attachment.name.endswith(".pdf") and printable.attachment.mime == "application/pdf"
+    png = app.engine.pictures.file("test:owner", picture.attachment)
+    image = Image.open(io.BytesIO(png))
+    assert (image.format, image.size) == ("PNG", (1240, 1753))  # A4 at 150 dpi
+    pdf = app.engine.pictures.file("test:owner", printable.attachment)
+    assert pdf.startswith(b"%PDF-")
+    text = _pdf_text(pdf)
+    t = app.engine.translators[answers["language"]]
+    review = _plain(t.date(date(2027, 2, 2)))
+    for expected in [*figures, review]:
+        assert expected in text, expected
+
+
+def test_the_card_shows_the_reworked_plan_s_parts_only_when_it_has_them() -> None:
+    from bot.config import ROOT
+    from bot.i18n import Translator
+    from bot.pictures.card import PlanCard, TrackedFigure, draw
+
+    t = Translator("fr", ROOT / "locales")
+    bare = PlanCard("Fournil Martin", date(2026, 11, 30), cadence=2)
+    full = PlanCard(
+        "Fournil Martin",
+        date(2026, 11, 30),
+        cadence=2,
+        themes=("Coulisses du fournil",),
+        figures=(TrackedFigure("Abonnés Instagram", "400", "250"),),
+        budget=40,
+        review=date(2027, 2, 28),
+    )
+    bare_text, full_text = _pdf_text(draw(bare, t)[1]), _pdf_text(draw(full, t)[1])
+    for part in ("THÈMES DE CONTENU", "CHIFFRES À SUIVRE", "PUBLICITÉ ET OUTILS", "BILAN"):
+        assert part not in bare_text and part in full_text
+    assert "Coulisses du fournil" in full_text and "250 aujourd’hui → 400 à la revue" in full_text
+    assert "40,00 € par mois" in full_text and "28 février 2027" in full_text
+
+
+def test_no_card_before_the_plan_is_made(ana: OwnerChat) -> None:
+    ana.say("/start")
+    replies = ana.say("/plan card")
+    assert "plan" in replies[0].text and replies[0].attachment is None
+    assert replies[-1].step == ana.step, "the question is asked again"
+
+
+def test_the_weekly_check_in_carries_the_chart_drawn_ahead_and_kept_by_reference(
+    app: App, clock: FixedClock, settings: Settings
+) -> None:
+    owner_story(app, clock, "test:owner", LOCAL_BAKERY, PARIS)
+    claimed = NudgeRunner(app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=PARIS))
+    weekly = next(c for c in claimed if c.kind == "weekly")
+    charted = [r for r in weekly.replies if r.attachment is not None]
+    assert [r.attachment.ref for r in charted] == ["chart:2026-11-29"]  # the weeks up to Sunday
+    # Drawn ahead: on the shelf before anything is sent, and what is sent is that very file.
+    kept = list((settings.data_dir / "pictures" / owner_key("test:owner")).glob("chart-2026-11-29.*"))
+    assert len(kept) == 1
+    assert app.engine.pictures.file("test:owner", charted[0].attachment) == kept[0].read_bytes()
+    # The outbox keeps the reference, not the picture.
+    stored = json.dumps(app.store.get("test:owner").to_doc())
+    assert "chart:2026-11-29" in stored and "PNG" not in stored and len(stored) < 30_000
+
+
+def test_a_picture_is_drawn_again_when_the_owner_logs_more(app: App, clock: FixedClock) -> None:
+    chat = owner_story(app, clock, "test:owner", LOCAL_BAKERY, PARIS)
+    (_, pictured) = chat.say("/progress")
+    first = app.engine.pictures.file("test:owner", pictured.attachment)
+    assert app.engine.pictures.file("test:owner", pictured.attachment) == first, "kept, not redrawn"
+    chat.say("/posted instagram")
+    assert app.engine.pictures.file("test:owner", pictured.attachment) != first
+
+
+def test_erasing_an_owner_erases_their_pictures(app: App, clock: FixedClock, settings: Settings) -> None:
+    chat = owner_story(app, clock, "test:owner", LOCAL_BAKERY, PARIS)
+    for reply in chat.say("/plan card") + chat.say("/progress"):
+        if reply.attachment is not None:
+            app.engine.pictures.file("test:owner", reply.attachment)
+    folder = settings.data_dir / "pictures" / owner_key("test:owner")
+    assert len(list(folder.iterdir())) == 3
+    chat.say("/delete")
+    chat.tap("delete:yes", step="@delete")
+    assert not folder.exists()
+
+
+def test_an_outbox_entry_written_before_pictures_reads_the_same() -> None:
+    old = {"text": "Voici", "attachment": ["export.json", "{}", "application/json"]}
+    reply = Reply.from_dict(old)
+    assert reply.attachment == Attachment("export.json", "{}", "application/json")
+    assert reply.to_dict()["attachment"] == old["attachment"]
+
+
+def test_the_fonts_are_matplotlib_s_own_so_accents_render_on_a_bare_machine() -> None:
+    shipped = look.fonts()
+    assert all(path.is_file() and path.is_relative_to(look.font_folder()) for path in shipped)
+    found = font_manager.findfont(
+        font_manager.FontProperties(family=look.FONT_FAMILY), fallback_to_default=False
+    )
+    assert Path(found) in shipped
+
+
+def test_the_terminal_writes_the_card_and_the_chart_under_the_current_folder(tmp_path: Path) -> None:
+    script = Path(__file__).parent / "fixtures" / "bakery_fr.txt"
+    lines = script.read_text(encoding="utf-8") + "/posted instagram\n/plan card\n/progress\n"
+    env = {"COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
+    result = run_coach(["chat", "--user", "ana"], env, lines, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert written[0].startswith("boulangerie-dupain-") and written[0].endswith(".png")
+    assert written[1:] == ["plan-boulangerie-dupain.pdf", "plan-boulangerie-dupain.png"]
+    for name in written:
+        assert str(tmp_path / name) in result.stdout, "each path is printed"
+    assert (tmp_path / written[0]).read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / written[2]).read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / written[1]).read_bytes().startswith(b"%PDF-")

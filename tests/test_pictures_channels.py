@@ -1,0 +1,172 @@
+"""The pictures reach owners on Telegram (photo, document) and Slack (files), from replies and reminders."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from PIL import Image
+from telegram import Bot
+
+from bot.app import App, build_app
+from bot.channels.slack import SlackChannel, SlackSender
+from bot.channels.telegram import TelegramSender
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.nudges.runner import NudgeRunner
+from bot.outbox import Limits, Outbox
+from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
+from tests.fakes.slack_api import PRIVATE, FakeSlack, Member
+from tests.fakes.telegram_api import FakeTelegram
+from tests.test_pictures import LONDON, PARIS, owner_story
+from tests.test_slack import run as run_slack
+from tests.test_telegram import TOKEN
+from tests.test_telegram import run as run_telegram
+
+
+@pytest.fixture
+def files_app(settings: Settings, clock: FixedClock) -> Iterator[App]:
+    built = build_app(settings, clock=clock)
+    yield built
+    built.close()
+
+
+def _png(data: bytes) -> tuple[str | None, tuple[int, int]]:
+    image = Image.open(io.BytesIO(data))
+    return image.format, image.size
+
+
+def test_telegram_shows_the_chart_as_a_photo_and_sends_the_card_as_photo_and_pdf(
+    files_app: App, clock: FixedClock
+) -> None:
+    user = 4242
+    owner_story(files_app, clock, f"telegram:{user}", LOCAL_BAKERY, PARIS)
+
+    async def scenario(fake: FakeTelegram) -> None:
+        await fake.say(user, "/progress", "fr")
+        await fake.wait_for(lambda: any("photo" in m for m in fake.sent[user]))
+        await fake.say(user, "/plan card", "fr")
+        await fake.wait_for(lambda: any("document" in m for m in fake.sent[user]))
+
+    fake = run_telegram(files_app, scenario)
+    chart, card = [m for m in fake.sent[user] if "photo" in m]
+    assert _png(chart["photo"]["data"]) == ("PNG", (1080, 1350))
+    assert "Publications : 6 sur 12 prévues" in chart["text"], "the figures in words as the caption"
+    assert _png(card["photo"]["data"]) == ("PNG", (1240, 1753))
+    (pdf,) = [m for m in fake.sent[user] if "document" in m]
+    assert pdf["document"]["data"].startswith(b"%PDF-")
+    assert pdf["document"]["file_name"] == "plan-boulangerie-dupain.pdf"
+    assert not files_app.store.get(f"telegram:{user}").outbox, "every reply went out"
+
+
+def test_the_weekly_check_in_goes_out_on_telegram_with_its_chart(files_app: App, clock: FixedClock) -> None:
+    user = 4343
+    owner_story(files_app, clock, f"telegram:{user}", LOCAL_BAKERY, PARIS)
+    claimed = NudgeRunner(files_app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=PARIS))
+    weekly = next(c for c in claimed if c.kind == "weekly")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        async with Bot(TOKEN, base_url=f"{fake.url}/bot") as bot:
+            outbox = Outbox(
+                files_app.store, {"test": TelegramSender(bot, files_app.engine.pictures)}, {"test": Limits()}
+            )
+            await outbox.deliver_all([f"telegram:{user}"])
+
+    fake = run_telegram(files_app, scenario)
+    photos = [m for m in fake.sent[user] if "photo" in m]
+    assert len(photos) == 1 and _png(photos[0]["photo"]["data"]) == ("PNG", (1080, 1350))
+    assert len(fake.sent[user]) == sum(len(c.replies) for c in claimed)
+    assert photos[0]["text"] == next(r.text for r in weekly.replies if r.attachment)
+
+
+def test_slack_uploads_the_chart_and_the_card_as_files_with_alternative_text(
+    files_app: App, clock: FixedClock
+) -> None:
+    owner = "slack:T111:U77"
+    owner_story(files_app, clock, owner, BUSY_CONSULTANT, LONDON)
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U77")
+        await member.command("progress")
+        await fake.wait_for(lambda: len(fake.files["DU77"]) >= 1)
+        await member.command("plan card")
+        await fake.wait_for(lambda: len(fake.files["DU77"]) >= 3)
+
+    fake = run_slack(files_app, scenario)
+    chart, card, pdf = fake.files["DU77"]
+    assert _png(chart["data"]) == ("PNG", (1080, 1350))
+    assert "Posts: 6 of 12 planned" in chart["alt_txt"] and "Posts: 6 of 12 planned" in chart["comment"]
+    assert _png(card["data"]) == ("PNG", (1240, 1753)) and card["name"] == "plan-smith-advisory.png"
+    assert pdf["data"].startswith(b"%PDF-") and pdf["alt_txt"] is None
+
+
+def test_the_weekly_check_in_goes_out_on_slack_with_its_chart(files_app: App, clock: FixedClock) -> None:
+    owner = "slack:T111:U78"
+    owner_story(files_app, clock, owner, BUSY_CONSULTANT, LONDON)
+    NudgeRunner(files_app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=LONDON))
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        outbox = Outbox(files_app.store, {"test": SlackSender(channel)}, {"test": Limits()})
+        await outbox.deliver_all([owner])
+
+    fake = run_slack(files_app, scenario)
+    (chart,) = fake.files["DU78"]
+    assert _png(chart["data"]) == ("PNG", (1080, 1350)) and chart["name"].endswith("-2026-11-29.png")
+    assert not files_app.store.get(owner).outbox
+
+
+def test_the_slack_home_tab_shows_the_chart_uploaded_once_until_it_changes(
+    files_app: App, clock: FixedClock
+) -> None:
+    owner = "slack:T111:U79"
+    chat = owner_story(files_app, clock, owner, BUSY_CONSULTANT, LONDON)
+
+    def images(fake: FakeSlack) -> list[dict]:
+        return [b for b in fake.views.get("U79", {}).get("blocks", []) if b["type"] == "image"]
+
+    async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
+        member = Member(url + "/slack/events", "T111", "U79")
+        await member.open_home()
+        await fake.wait_for(lambda: bool(images(fake)))
+        await member.open_home()  # the same chart: shown again, not uploaded again
+        await fake.wait_for(lambda: len([c for c in fake.calls if c[0] == "views.publish"]) >= 2)
+        chat.say("/posted linkedin")
+        await member.open_home()
+        await fake.wait_for(lambda: len(fake.files[PRIVATE]) == 2)
+
+    fake = run_slack(files_app, scenario)
+    first, changed = fake.files[PRIVATE]
+    assert _png(first["data"]) == ("PNG", (1080, 1350)) and "Posts: 6 of 12 planned" in first["alt_txt"]
+    assert "Posts: 7 of 12 planned" in changed["alt_txt"]
+    (image,) = images(fake)
+    assert image["slack_file"] == {"id": changed["id"]} and "Posts: 7 of 12" in image["alt_text"]
+
+
+def test_pictures_are_drawn_in_a_worker_thread_not_on_the_event_loop(
+    files_app: App, clock: FixedClock
+) -> None:
+    import asyncio
+    import threading
+
+    from bot.pictures.studio import picture
+
+    chat = owner_story(files_app, clock, "test:owner", LOCAL_BAKERY, PARIS)
+    _, pictured = chat.say("/progress")
+    drawn_in: list[threading.Thread] = []
+    pictures = files_app.engine.pictures
+    draw = pictures.file
+
+    def noting_the_thread(owner: str, attachment):  # the real drawing, its thread noted
+        drawn_in.append(threading.current_thread())
+        return draw(owner, attachment)
+
+    pictures.file = noting_the_thread  # type: ignore[method-assign]
+
+    async def send() -> tuple[threading.Thread, bytes | None]:
+        return threading.current_thread(), await picture(pictures, "test:owner", pictured)
+
+    loop_thread, data = asyncio.run(send())
+    assert data is not None and _png(data) == ("PNG", (1080, 1350))
+    assert drawn_in and drawn_in[0] is not loop_thread
