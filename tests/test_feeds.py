@@ -15,8 +15,8 @@ import pytest
 
 from bot.app import App, build_app
 from bot.clock import FixedClock
+from bot.commands import COMMANDS
 from bot.config import Settings
-from bot.events import COMMANDS
 from bot.feeds.polling import Poller, Report
 from bot.nudges.runner import NudgeRunner
 from bot.store.memory import MemoryStore
