@@ -42,6 +42,8 @@ UI_KEYS = (
     "card.figure",
     "card.figure_new",
     "card.budget",
+    "card.per_week",
+    "card.review",
     "card.footer",
     "card.ready",
     "card.pdf",
@@ -249,6 +251,8 @@ def template_keys(journey: flow_files.Flows) -> dict[str, str]:
             keys.setdefault(f"theme.{choice.id}.{n}", f"content theme for {choice.id}")
     for goal in GOALS:
         keys.setdefault(f"figure.{goal}", "figure to track")
+    for figure in (*GOALS, "posts", "replies"):
+        keys.setdefault(f"figure_name.{figure}", "name of a figure to track, on the plan card")
     for change in PLAN_FIT_CHANGES:
         keys.setdefault(f"plan_fit.change.{change}", "lighter plan")
     for module in TOPIC_MODULES:

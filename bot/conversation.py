@@ -302,8 +302,10 @@ def after(turn: Turn, step: Step) -> list[str]:
             if variant.text.startswith("lesson.") and topic in turn.flows.topics:
                 return [lesson_text(turn, topic)]
             text = fill(turn, variant.text)
-            probe = step.kind == "multiple" and len(step.topics) > 1  # what the owner ticked
-            return [text if probe else cite(turn, text, step)]
+            # A probe's thanks and a one-line brief carry no source: the lessons carry theirs.
+            probe = step.kind == "multiple" and len(step.topics) > 1
+            brief = variant.text.startswith("brief.")
+            return [text if probe or brief else cite(turn, text, step)]
     return []
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -227,23 +228,43 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
     return lines
 
 
-def figures(answers: Mapping[str, Any], t: Translator) -> list[str]:
+@dataclass(frozen=True)
+class Figure:
+    """A figure to track: which (`figure.<key>` in the catalogs), today's value and the target."""
+
+    key: str
+    baseline: float | None
+    target: float | None
+
+
+def tracked(answers: Mapping[str, Any]) -> list[Figure]:
     """The figures to track: posts a week, the first objective's figure, replies on time."""
     found = []
     cadence = answers.get("plan_cadence")
     if isinstance(cadence, int | float):
         now_posts = round(float(answers.get("posts_per_month_now") or 0) / WEEKS_PER_MONTH, 1)
-        found.append(t.tr("figure.posts", baseline=t.number(now_posts), target=t.number(cadence)))
+        found.append(Figure("posts", now_posts, cadence))
     goal = (answers.get("plan_objectives") or ["awareness"])[0]
     baseline = answers.get("plan_baseline")
     if isinstance(baseline, int | float):
         if goal in GOAL_TARGETS:
             factor, least = GOAL_TARGETS[goal]
-            target = max(baseline + least, math.ceil(baseline * factor))
+            found.append(Figure(goal, baseline, max(baseline + least, math.ceil(baseline * factor))))
         else:
-            target = 10
-        found.append(t.tr(f"figure.{goal}", baseline=t.number(baseline), target=t.number(target)))
-    reply = answers.get("plan_reply_time")
-    if reply:
-        found.append(t.tr("figure.replies", target=t.tr(f"plan_reply_time.{reply}").lower()))
+            found.append(Figure(goal, baseline, 10))
+    if answers.get("plan_reply_time"):
+        found.append(Figure("replies", None, 0))
     return found
+
+
+def figures(answers: Mapping[str, Any], t: Translator) -> list[str]:
+    """The figures to track, each as a line of the plan."""
+    lines = []
+    for figure in tracked(answers):
+        if figure.key == "replies":
+            reply = str(answers.get("plan_reply_time"))
+            lines.append(t.tr("figure.replies", target=t.tr(f"plan_reply_time.{reply}").lower()))
+        else:
+            baseline, target = t.number(figure.baseline or 0), t.number(figure.target or 0)
+            lines.append(t.tr(f"figure.{figure.key}", baseline=baseline, target=target))
+    return lines
