@@ -187,10 +187,12 @@ def test_a_bot_api_failing_under_long_polling_is_logged_once_and_updates_come_af
             "TELEGRAM_BOT_TOKEN": "123:OUTAGE-token",
             "TELEGRAM_API_BASE_URL": telegram.url,
         }
-        bot = start_coach(["telegram"], env)
+        health = free_port()
+        bot = start_coach(["telegram", "--health-port", str(health)], env)
         seen: list[str] = []
         try:
             seen += wait_for_line(bot, "polling for updates as", timeout=120)
+            loop.run(wait_healthy(f"http://127.0.0.1:{health}/healthz", timeout=60))
             telegram.fail("getUpdates", 502, times=4)  # a 5xx storm on polling
             seen += wait_for_line(bot, "polling for updates fails", timeout=120)
             loop.run(telegram.wait_for(lambda: not telegram.failures["getUpdates"], timeout=120))
