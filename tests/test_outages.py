@@ -232,3 +232,27 @@ def test_long_polling_says_once_when_the_bot_api_fails_and_once_when_it_is_back(
         asyncio.run(scenario())
     said = [r.getMessage() for r in caplog.records if r.name == "bot.outage"]
     assert len(said) == 2 and "fails" in said[0] and "back after" in said[1], said
+
+
+def test_a_token_revoked_while_polling_ends_the_bot_in_one_line(tmp_path: Path) -> None:
+    with Background() as loop:
+        telegram = FakeTelegram()
+        loop.run(telegram.start())
+        env = {
+            "COACH_DATA_DIR": str(tmp_path / "data"),
+            "TELEGRAM_BOT_TOKEN": "123:REVOKED-token",
+            "TELEGRAM_API_BASE_URL": telegram.url,
+        }
+        bot = start_coach(["telegram"], env)
+        try:
+            wait_for_line(bot, "polling for updates as", timeout=120)
+            telegram.fail("getUpdates", 401, times=1000)  # revoked with @BotFather meanwhile
+            _, err = bot.communicate(timeout=120)
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+                bot.communicate()
+            loop.run(telegram.stop())
+    assert bot.returncode == 2, err
+    said = "coach: Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather"
+    assert err.strip().splitlines() == [said], err

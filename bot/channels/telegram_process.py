@@ -128,22 +128,44 @@ async def serve_polling(
         outage.failed(error)
 
     async def watch() -> None:
-        while not stop.is_set():
-            if outage.down and time.monotonic() - last_error > quiet:
-                outage.recovered(at=last_error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), quiet / 4)
+        # PTB 22's polling task (private): it ends only when Telegram refuses the token, which
+        # PTB does not retry; that is then said in one line, like a token refused at start.
+        polling = getattr(application.updater, "_Updater__polling_task", None)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                if outage.down and time.monotonic() - last_error > quiet:
+                    outage.recovered(at=last_error)
+                await asyncio.wait({stopped, *([polling] if polling else [])}, timeout=quiet / 4)
+                if polling is not None and polling.done() and not polling.cancelled():
+                    if isinstance(polling.exception(), InvalidToken):
+                        raise refused()
+                    polling = None
+        finally:
+            stopped.cancel()
 
+    logging.getLogger("telegram.ext").addFilter(_WithoutInvalidToken())
     async with application:
-        started, _ = await until(stop, _start_polling(application, on_error))
-        if started:
-            await watch()
-        if application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
+        try:
+            started, _ = await until(stop, _start_polling(application, on_error))
+            if started:
+                await watch()
+        finally:
+            if application.updater.running:
+                with contextlib.suppress(TelegramError):  # the refusal that ended polling, said above
+                    await application.updater.stop()
+            if application.running:
+                await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+
+
+class _WithoutInvalidToken(logging.Filter):
+    """Drops PTB's traceback for a token refused while polling: the coach says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to keep the record."""
+        return "Invalid token" not in record.getMessage()
 
 
 async def _start_polling(application: Any, on_error: Any) -> None:
