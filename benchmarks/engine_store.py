@@ -27,12 +27,10 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def populate(store: TinyDBStore, owners: int) -> None:
-    """Put `owners` records on file, each at the business-name question."""
+    """Put `owners` records on file, each at the business-name question (the channel says French)."""
     app = build_app(Settings(data_dir=store.folder), store=store)
     for n in range(owners):
-        owner = f"bench:{n}"
-        app.engine.handle(InboundEvent.from_text(owner, "bench", NOW, "/start", language="fr"))
-        app.engine.handle(InboundEvent(owner, "bench", NOW, choices=("fr",)))
+        app.engine.handle(InboundEvent.from_text(f"bench:{n}", "bench", NOW, "/start", language="fr"))
 
 
 def run(owners: int, messages: int, fsync: bool, seed: int = 1) -> float:

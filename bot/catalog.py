@@ -15,7 +15,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from bot import flows as flow_files
-from bot.events import COMMANDS
+from bot.commands import COMMANDS
 from bot.feeds.command import KEYS as FEED_KEYS
 
 UI_KEYS = (
@@ -42,6 +42,8 @@ UI_KEYS = (
     "card.figure",
     "card.figure_new",
     "card.budget",
+    "card.per_week",
+    "card.review",
     "card.footer",
     "card.ready",
     "card.pdf",
@@ -60,9 +62,15 @@ UI_KEYS = (
     "delete.done",
     "delete.no",
     "delete.yes",
+    "diagnosis.fine",
+    "diagnosis.learn",
+    "diagnosis.nothing_urgent",
+    "diagnosis.work",
     "done.idle",
     "error.internal",
     "export.ready",
+    "figure.posts",
+    "figure.replies",
     "help.text",
     "input.empty",
     "input.exclusive",
@@ -80,8 +88,18 @@ UI_KEYS = (
     "input.stale_choice",
     "input.too_long",
     "input.unknown_command",
+    "intent.cancelled",
+    "intent.did_you_mean",
+    "intent.no",
+    "intent.yes",
     "input.which_unit",
     "language.changed",
+    "learn.habit",
+    "learn.how",
+    "learn.legend",
+    "learn.title",
+    "learn.unknown",
+    "lesson.head",
     "multiple.done",
     "multiple.hint",
     "nudge.cadence",
@@ -89,23 +107,38 @@ UI_KEYS = (
     "nudge.replies",
     "nudge.tip",
     "nudge.weekly",
+    "plan.budget",
     "plan.cost",
     "plan.edit_prompt",
     "plan.fallback_name",
+    "plan.figures",
     "plan.header",
+    "plan.hours",
+    "plan.left_out",
     "plan.line",
     "plan.missing",
     "plan.not_finished",
-    "plan.review",
+    "plan.promo_share",
+    "plan.risk_line",
+    "plan.risks",
+    "plan.themes",
     "plan.updated",
+    "plan.value.budget",
+    "plan.value.budget_none",
     "plan.value.cadence",
     "plan.value.cost",
-    "plan.value.hours",
+    "plan.value.cost_unpriced",
+    "plan.value.hours_fit",
+    "plan.value.hours_over",
+    "plan.value.networks",
+    "plan.value.promo_high",
+    "plan.value.promo_ok",
     "plan.value.promo_share",
-    "plan.value.review",
-    "progress.done",
+    "plan_fit.change.cadence",
+    "plan_fit.change.hours",
+    "plan_fit.change.networks",
+    "plan_fit.text",
     "progress.module",
-    "progress.onboarding",
     "restart.cancelled",
     "restart.confirm",
     "restart.no",
@@ -136,8 +169,6 @@ UI_KEYS = (
     "skip.default",
     "skip.nothing",
     "skip.ok",
-    "source.cite",
-    "start.already_done",
     "slack.dm_notice",
     "slack.edited",
     "slack.home.begin",
@@ -148,17 +179,18 @@ UI_KEYS = (
     "slack.home.title",
     "slack.home.welcome",
     "slack.unsupported",
+    "source.cite",
+    "start.already_done",
+    "start.welcome_back",
     "telegram.description",
     "telegram.edited",
     "telegram.private_only",
     "telegram.short_description",
     "telegram.unsupported",
-    "start.welcome_back",
     "terminal.bye",
     "terminal.hint",
-    "terminal.saved",
     "terminal.nudges",
-    "top_risks.none",
+    "terminal.saved",
     "track.pending",
     "track.pending_none",
     "track.posted",
@@ -168,6 +200,10 @@ UI_KEYS = (
     "track.usage_pending",
     "track.usage_posted",
     "track.usage_replied",
+    "unit.days",
+    "unit.hours",
+    "unit.hours_minutes",
+    "unit.minutes",
     "week.no_plan",
     "week.posts",
     "week.promo",
@@ -179,6 +215,25 @@ UI_KEYS = (
     *FEED_KEYS,
 )
 """Keys the code shows; `tests/test_catalogs.py` checks every `tr("…")` in `bot/` is listed."""
+PLURAL_KEYS = (
+    "diagnosis.fine",
+    "diagnosis.work",
+    "nudge.cadence",
+    "nudge.replies",
+    "plan.value.cadence",
+    "track.pending",
+    "track.replied",
+    "unit.days",
+    "unit.hours",
+    "unit.minutes",
+    "week.waiting",
+)
+"""Keys shown with `Translator.count`: the catalogs hold one form per plural (gettext's rules)."""
+EXAMPLES = ("behind_scenes", "useful_tip", "question", "contest_prize")
+THEMES = 4
+GOALS = ("awareness", "traffic", "sales", "leads", "customer_care")
+PLAN_FIT_CHANGES = ("networks", "cadence", "hours", "reply_time", "listening")
+TOPIC_MODULES = ("prerequisites", "misconceptions", "mistakes")
 
 
 def template_keys(journey: flow_files.Flows) -> dict[str, str]:
@@ -188,6 +243,20 @@ def template_keys(journey: flow_files.Flows) -> dict[str, str]:
         keys.setdefault(f"plan.{step.plan_field}", f"plan field of {step.id}")
     for name in COMMANDS:
         keys.setdefault(f"command.{name}", f"description of /{name}")
+    sector = journey.steps.get("sector")
+    for choice in sector.choices if sector else ():
+        for example in EXAMPLES:
+            keys.setdefault(f"example.{example}.{choice.id}", f"example for {choice.id}")
+        for n in range(1, THEMES + 1):
+            keys.setdefault(f"theme.{choice.id}.{n}", f"content theme for {choice.id}")
+    for goal in GOALS:
+        keys.setdefault(f"figure.{goal}", "figure to track")
+    for figure in (*GOALS, "posts", "replies"):
+        keys.setdefault(f"figure_name.{figure}", "name of a figure to track, on the plan card")
+    for change in PLAN_FIT_CHANGES:
+        keys.setdefault(f"plan_fit.change.{change}", "lighter plan")
+    for module in TOPIC_MODULES:
+        keys.setdefault(f"learn.module.{module}", "/learn")
     for key in UI_KEYS:
         keys.setdefault(key, "bot/")
     return keys
@@ -196,7 +265,7 @@ def template_keys(journey: flow_files.Flows) -> dict[str, str]:
 def _render(keys: dict[str, str], created: datetime | None) -> bytes:
     catalog = Catalog(project="coach", version="1", charset="utf-8", creation_date=created)
     for key, where in sorted(keys.items()):
-        catalog.add(key, auto_comments=[where])
+        catalog.add((key, key) if key in PLURAL_KEYS else key, auto_comments=[where])
     out = io.BytesIO()
     write_po(out, catalog, omit_header=False, width=100, no_location=True, sort_output=True)
     return out.getvalue()

@@ -6,25 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-COMMANDS = (
-    "start",
-    "help",
-    "plan",
-    "progress",
-    "back",
-    "skip",
-    "restart",
-    "language",
-    "posted",
-    "pending",
-    "replied",
-    "settings",
-    "feeds",
-    "export",
-    "delete",
-)
-"""Every command, the same words on every channel."""
-
 
 @dataclass(frozen=True)
 class InboundEvent:

@@ -16,9 +16,10 @@ from typing import Any
 import yaml
 
 from bot import conditions
+from bot.facts import DERIVED_NAMES, FACT_NAMES
 
 KINDS = ("message", "single", "multiple", "yesno", "number", "text")
-RENDERS = ("plan", "top_risks")
+RENDERS = ("plan", "diagnosis", "lessons", "fit")
 DONE = "done"
 """The state an owner reaches after the last step of the last module."""
 
@@ -39,11 +40,12 @@ STEP_KEYS = {
     "unit",
     "max_length",
     "render",
-    "risk_label",
     "plan_field",
     "sets",
+    "preset",
 }
-CHOICE_KEYS = {"id", "label", "value", "risk", "exclusive"}
+CHOICE_KEYS = {"id", "label", "value", "exclusive", "when"}
+TOPIC_KEYS = {"module", "source", "severity", "at", "signals", "variants"}
 SOURCE_RE = re.compile(r"^([A-Z])(\d+)$")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -62,8 +64,8 @@ class ChoiceSpec:
     id: str
     label: str
     value: float | None = None
-    risk: int = 0
     exclusive: bool = False
+    when: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,45 @@ class Variant:
 
     text: str
     when: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Preset:
+    """An answer taken without asking when `when` holds.
+
+    It is a fixed `value`, another `answer`, or a `derive`d one (named in `bot.facts.DERIVED_NAMES`).
+    """
+
+    when: dict[str, Any] | None = None
+    value: Any = None
+    answer: str | None = None
+    derive: str | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """An answer that says an owner is at risk on a topic, and how much (1 to 3)."""
+
+    when: dict[str, Any]
+    score: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A coaching topic of the catalogue: its module, source, harm, signals and lesson variants.
+
+    `severity` (1 to 10) orders an owner's risks, most harmful first; `at` is the plan step whose
+    question the lesson goes with, when the owner is at risk; `variants` pick a lesson text
+    written for some owners (`lesson.<topic>.<suffix>`).
+    """
+
+    id: str
+    module: str
+    source: str
+    severity: int
+    at: str | None
+    signals: tuple[Signal, ...]
+    variants: tuple[Variant, ...]
 
 
 @dataclass(frozen=True)
@@ -103,9 +144,9 @@ class Step:
     unit: str | None = None
     max_length: int | None = None
     render: str | None = None
-    risk_label: str | None = None
     plan_field: str | None = None
     sets: str | None = None
+    presets: tuple[Preset, ...] = ()
 
     @property
     def is_question(self) -> bool:
@@ -123,8 +164,6 @@ class Step:
             yield variant.text
         for choice in self.choices:
             yield choice.label
-        if self.risk_label:
-            yield self.risk_label
 
 
 @dataclass(frozen=True)
@@ -153,7 +192,7 @@ class Flows:
     modules: list[Module]
     steps: dict[str, Step]
     order: list[str]
-    topics: dict[str, dict[str, str]]
+    topics: dict[str, Topic]
     sources: dict[str, Source]
     _next_in_order: dict[str, str] = field(default_factory=dict)
 
@@ -186,16 +225,6 @@ class Flows:
     def _plan_fields(self) -> dict[str, Step]:
         return {str(s.plan_field): s for s in reversed(self._plan_steps)}  # the first step wins
 
-    @cached_property
-    def lessons(self) -> dict[str, Step]:
-        """For each topic, the first step that teaches it (has an `after` text)."""
-        found: dict[str, Step] = {}
-        for step in (self.steps[i] for i in self.order):
-            if step.after:
-                for topic in step.topics:
-                    found.setdefault(topic, step)
-        return found
-
     def plan_steps(self) -> list[Step]:
         """The steps that hold a field of the plan, in order."""
         return list(self._plan_steps)
@@ -215,7 +244,18 @@ class Flows:
                 keys.setdefault(key, (step.file, step.id))
         for source in self.sources.values():
             keys.setdefault(source.author, ("topics.yaml", source.key))
+        for topic in self.topics.values():
+            for key in topic_keys(topic):
+                keys.setdefault(key, ("topics.yaml", topic.id))
         return keys
+
+
+def topic_keys(topic: Topic) -> Iterator[str]:
+    """Every catalog key a topic shows: title, one-line brief, lesson and variants, habit, tip."""
+    for kind in ("topic", "brief", "lesson", "habit", "tip"):
+        yield f"{kind}.{topic.id}"
+    for variant in topic.variants:
+        yield variant.text
 
 
 def load(folder: Path) -> Flows:
@@ -228,11 +268,15 @@ def load(folder: Path) -> Flows:
         key: Source(key, str(spec["title"]), str(spec["author"]))
         for key, spec in (catalogue.get("sources") or {}).items()
     }
-    topics = {str(k): dict(v) for k, v in (catalogue.get("topics") or {}).items()}
-    for topic_id, spec in topics.items():
+    raw_topics = {str(k): v for k, v in (catalogue.get("topics") or {}).items()}
+    for topic_id, spec in raw_topics.items():
+        if not isinstance(spec, dict) or set(spec) - TOPIC_KEYS:
+            fields = ", ".join(sorted(TOPIC_KEYS))
+            raise FlowError(f"{topics_file.name}: topic {topic_id}: fields are {fields}")
         match = SOURCE_RE.match(str(spec.get("source", "")))
         if not match or match.group(1) not in sources:
             raise FlowError(f"{topics_file.name}: topic {topic_id}: unknown source {spec.get('source')!r}")
+    topics = {str(k): {"source": str(v["source"])} for k, v in raw_topics.items()}
 
     raw_modules = []
     for path in sorted(folder.glob("*.yaml")):
@@ -270,14 +314,41 @@ def load(folder: Path) -> Flows:
         modules.append(Module(module_id, title, file, tuple(ids)))
         order.extend(ids)
 
-    known = set(order)
+    known = set(order) | set(FACT_NAMES)
     for file, module_id, item in raw_steps:
         steps[item["id"]] = _build_step(file, module_id, item, known, topics, sources)
+    built_topics = {
+        topic_id: _build_topic(topics_file.name, topic_id, spec, known, set(order))
+        for topic_id, spec in raw_topics.items()
+    }
 
-    flows = Flows(modules, steps, order, topics, sources)
+    flows = Flows(modules, steps, order, built_topics, sources)
     flows._next_in_order = {a: b for a, b in zip(order, [*order[1:], DONE], strict=True)}
     _check_reachable(flows)
     return flows
+
+
+def _build_topic(file: str, topic_id: str, spec: dict[str, Any], known: set[str], steps: set[str]) -> Topic:
+    def fail(message: str) -> FlowError:
+        return FlowError(f"{file}: topic {topic_id}: {message}")
+
+    severity = spec.get("severity")
+    if not isinstance(severity, int) or not 1 <= severity <= 10:
+        raise fail("needs a `severity` from 1 to 10")
+    anchor = spec.get("at")
+    if anchor is not None and anchor not in steps:
+        raise fail(f"`at` names unknown step {anchor!r}")
+    signals = []
+    for entry in spec.get("signals") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("score"), int) or "when" not in entry:
+            raise fail("each signal is {when, score}")
+        issues = conditions.problems(entry["when"], known)
+        if issues or not 1 <= entry["score"] <= 3:
+            raise fail("; ".join(issues) or "a signal's score is 1 to 3")
+        signals.append(Signal(entry["when"], entry["score"]))
+    variants = _build_variants(spec.get("variants"), known, fail, "variants", need_when=True)
+    module, source = str(spec["module"]), str(spec["source"])
+    return Topic(topic_id, module, source, severity, anchor, tuple(signals), variants)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -350,20 +421,26 @@ def _build_step(
     default = item.get("default")
     if default is not None:
         if isinstance(default, dict):
-            if set(default) != {"answer"} or default["answer"] not in known:
+            if default.keys() == {"derive"}:
+                if default["derive"] not in DERIVED_NAMES:
+                    raise fail("`default` derives an unknown value")
+            elif set(default) != {"answer"} or default["answer"] not in known:
                 raise fail("`default` refers to an unknown answer")
         elif kind == "number" and not (minimum <= default <= maximum):
             raise fail("`default` is out of bounds")
         elif kind in ("single", "yesno") and not any(c.id == default for c in choices):
             raise fail("`default` is not one of the choices")
     render = item.get("render")
-    if render is not None and (kind != "message" or render not in RENDERS):
-        raise fail(f"`render` is for messages and one of {', '.join(RENDERS)}")
-    if any(c.risk for c in choices) and not item.get("risk_label"):
-        raise fail("choices carry a risk: add a `risk_label`")
+    if render is not None and render not in RENDERS:
+        raise fail(f"`render` is one of {', '.join(RENDERS)}")
+    presets = _build_presets(item.get("preset"), known, fail)
     sets = item.get("sets")
-    if sets is not None and (sets != "language" or kind != "single"):
-        raise fail("`sets` only supports `language` on a single choice")
+    if sets is not None and (sets not in ("language", "lighter_plan") or kind != "single"):
+        raise fail("`sets` is `language` or `lighter_plan`, on a single choice")
+    for choice in choices:
+        issues = conditions.problems(choice.when, known) if choice.when is not None else []
+        if issues:
+            raise fail(f"choice {choice.id!r}: " + "; ".join(issues))
     if kind == "message" and (choices or after):
         raise fail("a message has no choices and no `after`")
 
@@ -385,10 +462,35 @@ def _build_step(
         unit=item.get("unit"),
         max_length=max_length,
         render=render,
-        risk_label=item.get("risk_label"),
         plan_field=item.get("plan_field"),
         sets=sets,
+        presets=presets,
     )
+
+
+def _build_presets(raw: Any, known: set[str], fail: Any) -> tuple[Preset, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raw = [raw]
+    built = []
+    for entry in raw:
+        if not isinstance(entry, dict) or set(entry) - {"when", "value", "answer", "derive"}:
+            raise fail("each `preset` is {when, value | answer | derive}")
+        sources = [k for k in ("value", "answer", "derive") if k in entry]
+        if len(sources) != 1:
+            raise fail("a `preset` gives exactly one of value, answer, derive")
+        if "answer" in entry and entry["answer"] not in known:
+            raise fail(f"`preset` refers to unknown answer {entry['answer']!r}")
+        if "derive" in entry and entry["derive"] not in DERIVED_NAMES:
+            raise fail(f"`preset` derives unknown value {entry['derive']!r}")
+        when = entry.get("when")
+        if when is not None:
+            issues = conditions.problems(when, known)
+            if issues:
+                raise fail("; ".join(issues))
+        built.append(Preset(when, entry.get("value"), entry.get("answer"), entry.get("derive")))
+    return tuple(built)
 
 
 def _build_choices(item: dict[str, Any], kind: str, fail: Any) -> tuple[ChoiceSpec, ...]:
@@ -414,15 +516,10 @@ def _build_choices(item: dict[str, Any], kind: str, fail: Any) -> tuple[ChoiceSp
             raise fail(f"choice {choice!r} needs a string `id` and `label`")
         if any(c.id == cid for c in built):
             raise fail(f"duplicate choice {cid!r}")
-        built.append(
-            ChoiceSpec(
-                cid,
-                label,
-                choice.get("value"),
-                int(choice.get("risk", 0)),
-                bool(choice.get("exclusive", False)),
-            )
-        )
+        when = choice.get("when")
+        if when is not None and not isinstance(when, dict):
+            raise fail(f"choice {cid!r}: `when` is a condition")
+        built.append(ChoiceSpec(cid, label, choice.get("value"), bool(choice.get("exclusive", False)), when))
     return tuple(built)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gettext
 import math
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
@@ -105,8 +106,43 @@ class Translator:
 
     def tr(self, key: str, **values: Any) -> str:
         """Return the text for `key`, with `{placeholders}` filled from `values`."""
-        text = self._catalog.gettext(key)
-        return text.format_map(_Blank(values)) if "{" in text else text
+        return self._fill(self._catalog.gettext(key), values)
+
+    def count(self, key: str, n: float, **values: Any) -> str:
+        """The text for `key` in the plural form that `n` takes (`{count}` is `n`, formatted).
+
+        Plural forms come from the catalog (`msgid_plural`): French takes the singular for 0
+        and 1, English for 1 only; a decimal count takes the plural.
+        """
+        whole = int(n) if float(n).is_integer() else 2
+        text = self._catalog.ngettext(key, key, whole)
+        return self._fill(text, {"count": self.number(n), **values})
+
+    def hours(self, value: float) -> str:
+        """A number of hours (`3 h`, `1 hour`)."""
+        return self.count("unit.hours", value)
+
+    def minutes(self, total: float) -> str:
+        """A duration given in minutes, in hours and minutes (`2 h 40`)."""
+        hours, minutes = divmod(round(total), 60)
+        if not hours:
+            return self.count("unit.minutes", minutes)
+        if not minutes:
+            return self.hours(hours)
+        return self.tr("unit.hours_minutes", hours=self.number(hours), minutes=f"{minutes:02d}")
+
+    def days_or_hours(self, hours: float) -> str:
+        """A time span the way people say it: hours up to 48, then days."""
+        if hours <= 48:
+            return self.hours(round(hours))
+        return self.count("unit.days", math.floor(hours / 24))
+
+    def _fill(self, text: str, values: dict[str, Any]) -> str:
+        if "{" not in text:
+            return text
+        if self.language == "fr":
+            text = _elide(text, values)
+        return text.format_map(_Blank(values))
 
     def has_placeholders(self, key: str) -> bool:
         """Whether the text for `key` quotes any `{value}`."""
@@ -125,7 +161,12 @@ class Translator:
         return format_percent(value / 100, locale=self.locale)
 
     def money(self, amount: float, currency: str) -> str:
-        """Format an amount of money (`1 200,00 €` in French)."""
+        """Format an amount of money (`1 200,50 €` in French; a whole amount without cents: `25 €`)."""
+        if float(amount).is_integer():
+            pattern = self.locale.currency_formats["standard"].pattern.split(";")[0].replace(".00", "")
+            return format_currency(
+                amount, currency, format=pattern, locale=self.locale, currency_digits=False
+            )
         return format_currency(amount, currency, locale=self.locale)
 
     def date(self, day: date) -> str:
@@ -150,6 +191,23 @@ class Translator:
             return _finite(Decimal(cleaned.replace(",", ".")))
         except InvalidOperation:
             return None
+
+
+_ELIDED = {"de": "d’", "que": "qu’", "le": "l’", "la": "l’"}
+_BEFORE_PLACEHOLDER = re.compile(r"\b(de|que|le|la) \{(\w+)\}")
+
+
+def _elide(text: str, values: dict[str, Any]) -> str:
+    """French elision before a quoted value that starts with a vowel: `de {name}` → `d’Atelier`."""
+
+    def fix(match: re.Match[str]) -> str:
+        value = str(values.get(match.group(2), ""))
+        starts = unicodedata.normalize("NFKD", value[:1]).casefold()[:1]
+        if starts and starts in "aeiouy":
+            return _ELIDED[match.group(1)] + "{" + match.group(2) + "}"
+        return match.group(0)
+
+    return _BEFORE_PLACEHOLDER.sub(fix, text)
 
 
 def _finite(value: Decimal) -> float | None:

@@ -121,10 +121,10 @@ def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
         reply_step = flows.plan_step("reply_time")
         choice = reply_step.choice(str(record.answers.get(reply_step.id))) if reply_step else None
         lines.append(
-            t.tr(
+            t.count(
                 "week.waiting",
-                count=t.number(waiting.count),
-                hours=t.number(round(age_hours)),
+                waiting.count,
+                age=t.days_or_hours(age_hours),
                 target=t.tr(choice.label) if choice else t.number(reply_hours or 0),
             )
         )

@@ -24,7 +24,8 @@ def _unchanged(chat: OwnerChat, send) -> list:
         before.pop(volatile), after.pop(volatile)
     assert after == before, "bad input must not change what is stored"
     assert replies[-1].step == step, "the same question is asked again"
-    assert len(replies) == 2 and replies[0].text and not replies[0].choices
+    # One message: a kind word on what to fix, then the question again.
+    assert len(replies) == 1 and "\n\n" in replies[0].text
     return replies
 
 

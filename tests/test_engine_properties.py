@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from bot.app import App, build_app
+from bot.commands import COMMANDS
 from bot.config import Settings
-from bot.events import COMMANDS, InboundEvent, Reply
+from bot.events import InboundEvent, Reply
 from bot.flows import DONE
 from bot.store.base import OwnerRecord
 from bot.store.memory import MemoryStore

@@ -15,8 +15,8 @@ import pytest
 
 from bot.app import App, build_app
 from bot.clock import FixedClock
+from bot.commands import COMMANDS
 from bot.config import Settings
-from bot.events import COMMANDS
 from bot.feeds.polling import Poller, Report
 from bot.nudges.runner import NudgeRunner
 from bot.outbox import Outbox
@@ -334,7 +334,7 @@ def test_a_pasted_link_to_a_post_is_logged_once(local_app: App, clock: FixedCloc
         "https://www.instagram.com/p/DBx3kLmN4pQ/",
     )
     ana.say("merci !")
-    assert "Votre plan est prêt" in ana.text, "other words after the plan are not links"
+    assert "Je n'ai pas compris" in ana.text, "other words after the plan are not links"
 
 
 def test_a_link_is_an_answer_while_the_plan_is_being_built(local_app: App, clock: FixedClock) -> None:

@@ -15,9 +15,12 @@ EN = Translator("en", ROOT / "locales")
 
 
 def test_money_in_french_and_in_english() -> None:
-    assert FR.money(1200, "EUR") == "1\u202f200,00\xa0€"
-    assert EN.money(1200, "EUR") == "€1,200.00"
-    assert FR.money(1200, "CHF") == "1\u202f200,00\xa0CHF"
+    # A whole amount reads without cents; cents are kept when there are some.
+    assert FR.money(1200, "EUR") == "1\u202f200\xa0€"
+    assert EN.money(1200, "EUR") == "€1,200"
+    assert FR.money(1200, "CHF") == "1\u202f200\xa0CHF"
+    assert FR.money(1083.33, "EUR") == "1\u202f083,33\xa0€"
+    assert EN.money(1083.33, "EUR") == "€1,083.33"
 
 
 def test_dates_and_percents() -> None:

@@ -197,7 +197,7 @@ def test_a_bot_api_failing_under_long_polling_is_logged_once_and_updates_come_af
             seen += wait_for_line(bot, "polling for updates fails", timeout=120)
             loop.run(telegram.wait_for(lambda: not telegram.failures["getUpdates"], timeout=120))
             loop.run(telegram.say(44, "/start", "fr"))
-            loop.run(telegram.wait_for(lambda: len(telegram.sent[44]) >= 2, timeout=120))
+            loop.run(telegram.wait_for(lambda: len(telegram.sent[44]) >= 1, timeout=120))
             assert bot.poll() is None
         finally:
             bot.terminate()
@@ -222,7 +222,7 @@ def test_long_polling_says_once_when_the_bot_api_fails_and_once_when_it_is_back(
             telegram.fail("getUpdates", 502, times=3)
             await telegram.wait_for(lambda: "back after" in caplog.text, timeout=120)
             await telegram.say(45, "/start", "fr")
-            await telegram.wait_for(lambda: len(telegram.sent[45]) >= 2, timeout=60)
+            await telegram.wait_for(lambda: len(telegram.sent[45]) >= 1, timeout=60)
         finally:
             stop.set()
             await polling

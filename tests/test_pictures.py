@@ -92,8 +92,9 @@ def test_the_chart_is_drawn_from_what_the_owner_logged(
     other, promo = expected_weeks()
     assert shown.other_posts == tuple(other)
     assert shown.promo_posts == tuple(promo)
-    assert shown.cadence == answers["plan_cadence"]
-    assert shown.ceiling == answers["plan_promo_share"]
+    plan = chat.record().answers
+    assert shown.cadence == plan["plan_cadence"]
+    assert shown.ceiling == plan["plan_promo_share"]
     shares = [
         (float(n), 100 * p / (o + p)) for n, (o, p) in enumerate(zip(other, promo, strict=True)) if o + p
     ]
@@ -113,10 +114,18 @@ def test_progress_shows_the_chart_with_its_figures_in_words(
     assert pictured.attachment.ref == "chart:2026-11-26" and pictured.attachment.content == ""
     image = Image.open(io.BytesIO(app.engine.pictures.file("test:owner", pictured.attachment)))
     assert (image.format, image.size) == ("PNG", (1080, 1350))
-    # The same figures in words: 6 posts of 12 planned, 1 week of 4 at the pace, replies 1/1/2.
+    # The same figures in words: 6 posts of the 4 weeks' planned ones, the weeks at the pace,
+    # replies 1/1/2.
+    cadence = chat.record().answers["plan_cadence"]
+    other, promo = expected_weeks()
+    at_pace = sum(1 for o, p in zip(other, promo, strict=True) if o + p >= cadence)
     words = {
-        "fr": ["6 sur 12", "1 sur 4", "dans le délai : 1 ; en retard : 1 ; rien de noté : 2"],
-        "en": ["6 of 12", "1 of 4", "within the target: 1; late: 1; nothing logged: 2"],
+        "fr": [
+            f"6 sur {4 * cadence}",
+            f"{at_pace} sur 4",
+            "dans le délai : 1 ; en retard : 1 ; rien de noté : 2",
+        ],
+        "en": [f"6 of {4 * cadence}", f"{at_pace} of 4", "within the target: 1; late: 1; nothing logged: 2"],
     }
     for expected in words[answers["language"]]:
         assert expected in pictured.text
@@ -156,9 +165,9 @@ def _plain(text: str) -> str:
             BUSY_CONSULTANT,
             [
                 "Smith Advisory",
-                "3 posts a week",
-                "€693.33 a month",
-                "2 h a week",
+                "1 post a week",  # the lighter plan that fits the consultant's hour
+                "€866.67 a month",
+                "2.5 hours a week",
                 "The same day",
                 "10% of posts at most",
                 "LinkedIn",
@@ -206,7 +215,7 @@ def test_the_card_shows_the_reworked_plan_s_parts_only_when_it_has_them() -> Non
     for part in ("THÈMES DE CONTENU", "CHIFFRES À SUIVRE", "PUBLICITÉ ET OUTILS", "BILAN"):
         assert part not in bare_text and part in full_text
     assert "Coulisses du fournil" in full_text and "250 aujourd’hui → 400 à la revue" in full_text
-    assert "40,00 € par mois" in full_text and "28 février 2027" in full_text
+    assert "40 € par mois" in full_text and "28 février 2027" in full_text
 
 
 def test_no_card_before_the_plan_is_made(ana: OwnerChat) -> None:

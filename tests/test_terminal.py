@@ -34,18 +34,18 @@ def test_the_same_in_english_with_lang_en(tmp_path: Path) -> None:
     answers = (FIXTURES / "consultant_en.txt").read_text(encoding="utf-8")
     result = coach(["chat", "--user", "sam", "--lang", "en"], answers, tmp_path / "data")
     assert result.returncode == 0, result.stderr
-    assert "€693.33" in result.stdout.split("> /plan")[-1]
+    assert "€866.67" in result.stdout.split("> /plan")[-1]  # 2.5 h (the plan that fits) × €80 × 52/12
 
 
 def test_quitting_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> None:
     lines = (FIXTURES / "bakery_fr.txt").read_text(encoding="utf-8").splitlines(keepends=True)
-    first = coach(["chat", "--user", "ana"], "".join(lines[:20]), tmp_path / "data")
+    first = coach(["chat", "--user", "ana"], "".join(lines[:10]), tmp_path / "data")
     assert first.returncode == 0
     last_question = first.stdout.rstrip().split("\n\n")[-1]
     second = coach(["chat", "--user", "ana"], "", tmp_path / "data")
     assert second.returncode == 0
     assert last_question in second.stdout
-    third = coach(["chat", "--user", "ana"], "".join(lines[20:]), tmp_path / "data")
+    third = coach(["chat", "--user", "ana"], "".join(lines[10:]), tmp_path / "data")
     assert "1\u202f083,33\xa0€" in third.stdout
 
 

@@ -12,8 +12,9 @@ import re
 from typing import Any
 
 from bot.channels.text import split_text
+from bot.commands import COMMANDS
 from bot.engine import Overview
-from bot.events import COMMANDS, Reply
+from bot.events import Reply
 from bot.i18n import Translator
 
 SECTION_MAX = 3000

@@ -48,8 +48,9 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.text import split_text
 from bot.clock import Clock
+from bot.commands import COMMANDS
 from bot.engine import Engine
-from bot.events import COMMANDS, InboundEvent, Reply
+from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable, reply_entry_id
 from bot.pictures.studio import MissingPicture, Pictures, picture

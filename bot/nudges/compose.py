@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot import diagnosis
 from bot.events import Choice, Reply
-from bot.flows import Flows, Step
+from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges.rules import CADENCE, PAUSED, REPLIES, WEEKLY, last_post_at, targets
 from bot.pictures.replies import weekly_chart
-from bot.plan import top_risks
 from bot.store.base import OwnerRecord
 from bot.tracking import week_view
 
@@ -40,32 +40,23 @@ def checkin_questions(t: Translator) -> list[Reply]:
 
 
 def _cite(flows: Flows, t: Translator, topic: str) -> str:
-    source = flows.sources[flows.topics[topic]["source"][0]]
+    source = flows.sources[flows.topics[topic].source[0]]
     return t.tr("source.cite", title=source.title, author=t.tr(source.author))
 
 
-def _topic_step(flows: Flows, topic: str) -> Step | None:
-    return flows.lessons.get(topic)
-
-
 def pick_tip(record: OwnerRecord, flows: Flows, now: datetime) -> str | None:
-    """A topic not given lately: the owner's self-check risks first, then the least recent."""
+    """A topic not given lately: the owner's risks first (most harmful first), then the least recent."""
     shown = record.nudges.tips
-    risky = [t for step in top_risks(flows, record.answers) for t in step.topics]
+    risky = [a.topic.id for a in diagnosis.risks(flows, record.answers)]
     ordered = risky + [t for t in flows.topics if t not in risky]
     fresh = [t for t in ordered if t not in shown or now - datetime.fromisoformat(shown[t]) >= TIP_REST]
-    candidates = [
-        t for t in (fresh or sorted(ordered, key=lambda t: shown.get(t, ""))) if _topic_step(flows, t)
-    ]
+    candidates = fresh or sorted(ordered, key=lambda t: shown.get(t, ""))
     return candidates[0] if candidates else None
 
 
 def tip_text(flows: Flows, topic: str, t: Translator) -> str:
-    """The lesson of a topic: the teaching reply of the step that carries it."""
-    step = _topic_step(flows, topic)
-    assert step is not None
-    teaching = next((v for v in step.after if v.when), step.after[0])
-    return t.tr(teaching.text)
+    """The stand-alone tip of a topic, written to be read out of any context."""
+    return t.tr(f"tip.{topic}")
 
 
 def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> list[Reply]:
@@ -73,10 +64,10 @@ def compose(kind: str, record: OwnerRecord, flows: Flows, t: Translator, now: da
     cadence, _ = targets(flows, record)
     if kind == CADENCE:
         last = last_post_at(record) or now
-        text = t.tr("nudge.cadence", days=t.number((now - last).days), cadence=t.number(cadence or 0))
+        text = t.count("nudge.cadence", (now - last).days, cadence=t.number(cadence or 0))
         return [Reply(text + "\n\n" + _cite(flows, t, "irregular_posting")), checkin_questions(t)[0]]
     if kind == REPLIES:
-        text = t.tr("nudge.replies", count=t.number(record.waiting.count))
+        text = t.count("nudge.replies", record.waiting.count)
         return [
             Reply(
                 text + "\n\n" + _cite(flows, t, "unanswered_users"),

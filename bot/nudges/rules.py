@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.flows import DONE, Flows
+from bot.flows import Flows
 from bot.nudges.prefs import Prefs
 from bot.store.base import OwnerRecord
 
@@ -66,7 +66,7 @@ def last_post_at(record: OwnerRecord) -> datetime | None:
 
 def eligible(record: OwnerRecord, prefs: Prefs) -> bool:
     """Whether this owner gets reminders at all."""
-    return record.active and record.state == DONE and prefs.reminders_on
+    return record.active and record.completed_at is not None and prefs.reminders_on
 
 
 def scheduled(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) -> list[Due]:

@@ -114,6 +114,16 @@ def plan_card(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
         monthly_cost=plan.monthly_cost(answers, flows),
         currency=plan.currency(answers, flows),
         review=plan.review_date(record.completed_at, now),
+        themes=tuple(plan.themes(answers, t)) if answers.get("sector") else (),
+        figures=tuple(
+            TrackedFigure(
+                t.tr(f"figure_name.{f.key}"),
+                t.number(f.target) if f.target is not None else "0",
+                t.number(f.baseline) if f.baseline is not None else None,
+            )
+            for f in plan.tracked(answers)
+        ),
+        budget=_number(flows, answers, "budget"),
     )
 
 
@@ -130,7 +140,7 @@ def sections(card: PlanCard, t: Translator) -> tuple[list[tuple[str, str]], list
     add(left, "plan.audience", ", ".join(card.audience))
     add(left, "plan.networks", ", ".join(card.networks))
     if card.cadence is not None:
-        add(left, "plan.cadence", t.tr("plan.value.cadence", count=t.number(card.cadence)))
+        add(left, "plan.cadence", t.count("plan.value.cadence", card.cadence))
     add(left, "card.themes", ", ".join(card.themes))
     if card.promo_ceiling is not None:
         add(left, "plan.promo_share", t.tr("plan.value.promo_share", percent=t.percent(card.promo_ceiling)))
@@ -138,11 +148,11 @@ def sections(card: PlanCard, t: Translator) -> tuple[list[tuple[str, str]], list
     add(right, "plan.responsible", card.responsible)
     add(right, "plan.listening", card.listening)
     if card.hours is not None:
-        add(right, "plan.hours", t.tr("plan.value.hours", hours=t.number(card.hours)))
+        add(right, "plan.hours", t.tr("card.per_week", amount=t.hours(card.hours)))
     if card.monthly_cost is not None:
-        add(right, "plan.cost", t.tr("plan.value.cost", cost=t.money(card.monthly_cost, card.currency)))
+        add(right, "plan.cost", t.tr("plan.value.budget", budget=t.money(card.monthly_cost, card.currency)))
     if card.budget is not None:
-        add(right, "card.budget", t.tr("plan.value.cost", cost=t.money(card.budget, card.currency)))
+        add(right, "card.budget", t.tr("plan.value.budget", budget=t.money(card.budget, card.currency)))
     return left, right
 
 
@@ -249,7 +259,7 @@ def _figure(card: PlanCard, t: Translator) -> Figure:
         page.text(
             MARGIN + 0.25,
             box_top + 0.18,
-            t.tr("plan.review").upper(),
+            t.tr("card.review").upper(),
             fontsize=LABEL_SIZE,
             fontweight="bold",
             color=look.INK,
@@ -257,7 +267,7 @@ def _figure(card: PlanCard, t: Translator) -> Figure:
         page.text(
             MARGIN + 0.25,
             box_top + 0.45,
-            t.tr("plan.value.review", date=t.date(card.review)),
+            t.date(card.review),
             fontsize=VALUE_SIZE,
         )
     page.text(MARGIN, PAGE_HEIGHT - 0.45, t.tr("card.footer"), fontsize=10, color=look.GREY)

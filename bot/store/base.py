@@ -231,10 +231,10 @@ class OwnerRecord:
 
     `posts` and `waiting` are what the owner logged since their plan (posts published, replies
     owed), `reply_waits` the waits for a reply that ended (for the weekly chart); `prefs` their
-    reminder settings; `nudges` what the reminders did; `outbox` the
-    messages owed to them and not yet delivered; `feeds` the public feeds followed for their posts
-    (`bot.feeds`); `next_check_at` when the nudge runner should
-    look at this owner again. The stored document keeps these names as its keys.
+    reminder settings; `nudges` what the reminders did; `outbox` the messages owed to them and
+    not yet delivered; `feeds` the public feeds followed for their posts (`bot.feeds`);
+    `next_check_at` when the nudge runner should look at this owner again; `taught` the topics
+    taught so far. The stored document keeps these names as its keys.
     """
 
     owner_id: str
@@ -247,6 +247,7 @@ class OwnerRecord:
     editing: bool = False
     seen_events: list[str] = field(default_factory=list)
     completed_at: str | None = None
+    taught: list[str] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
     waiting: Waiting = field(default_factory=Waiting)
     reply_waits: list[ReplyWait] = field(default_factory=list)
@@ -271,6 +272,8 @@ class OwnerRecord:
         doc["prefs"] = self.prefs.to_doc()
         doc["nudges"] = self.nudges.to_doc()
         doc["outbox"] = [e.to_doc() for e in self.outbox]
+        if not self.taught:
+            del doc["taught"]  # as an owner before any lesson was stored
         doc["feeds"] = [f.to_doc() for f in self.feeds]
         if not self.feeds:
             del doc["feeds"]  # an owner without feeds is stored as before feeds existed

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.fakes.chat import OwnerChat
 
-# A bakery that sells locally, on Facebook already, with a little time.
+# A bakery that sells locally, on Facebook already, with a team and some time; posts irregularly.
 LOCAL_BAKERY: dict[str, Any] = {
     "language": "fr",
     "business_name": "Boulangerie Dupain",
@@ -16,50 +16,24 @@ LOCAL_BAKERY: dict[str, Any] = {
     "social_owner_now": "me",
     "networks_now": ["facebook"],
     "posts_per_month_now": 4,
-    "hours_available": 3,
-    "why_social": "customers_are_there",
-    "action_plan": "no",
-    "accept_loss_of_control": "yes",
-    "content_capacity": "hard",
-    "no_budget": "no",
-    "reputation_fear": "yes",
-    "no_time": "yes",
-    "no_results": "yes",
-    "local_only": "yes",
-    "word_of_mouth": "yes",
-    "social_for_selling": "yes",
-    "self_promotion": "no",
-    "be_everywhere": "no",
-    "big_brand_envy": "yes",
-    "free_myth": "yes",
-    "check_irregular_posting": "no",
-    "check_unanswered_users": "sometimes",
-    "check_no_reply_comments": "yes",
-    "check_criticism_ignored": "no",
-    "check_no_listening": "no",
-    "check_no_engagement": "yes",
-    "check_inauthentic": "yes",
-    "check_no_value": "yes",
-    "check_impersonal": "yes",
-    "check_all_commercial": "no",
-    "check_not_transparent": "no",
-    "check_expect_fast_results": "sometimes",
+    "hours_available": 10,
+    "beliefs": ["no_time", "criticism"],
+    "habits": ["gaps", "unanswered", "promo"],
     "plan_objectives": ["awareness", "customer_care"],
-    "plan_audience": ["current_customers", "local_area"],
     "plan_networks": ["facebook", "instagram"],
     "plan_cadence": 3,
-    "plan_promo_share": 10,
     "plan_reply_time": "same_day",
-    "plan_hours": 10,
-    "plan_currency": "EUR",
-    "plan_hourly_rate": 25,
+    "plan_fit": "lighter",
     "plan_responsible": "employee",
-    "plan_listening": "twice_weekly",
+    "plan_hourly_rate": 25,
+    "plan_own_hour": 30,
+    "plan_budget": 0,
+    "plan_baseline": 120,
 }
 
-# A consultancy selling nationally, not on social media yet, with almost no time.
+# A consultancy selling nationally to businesses, alone, not on social media yet, with one hour a
+# week: its plan does not fit and it takes the lighter one.
 BUSY_CONSULTANT: dict[str, Any] = {
-    **LOCAL_BAKERY,
     "language": "en",
     "business_name": "Smith Advisory",
     "sector": "business_services",
@@ -68,15 +42,85 @@ BUSY_CONSULTANT: dict[str, Any] = {
     "social_owner_now": "nobody",
     "networks_now": ["none"],
     "hours_available": 1,
-    "plan_networks": ["linkedin"],
-    "plan_hours": 2,
-    "plan_hourly_rate": 80,
-    "plan_responsible": "self",
-    "plan_audience": ["new_customers"],
+    "beliefs": ["fast"],
     "plan_objectives": ["leads"],
+    "plan_networks": ["linkedin"],
+    "plan_cadence": 2,
+    "plan_fit": "lighter",
+    "plan_hourly_rate": 80,
+    "plan_own_hour": 80,
+    "plan_budget": 50,
+    "plan_baseline": 0,
 }
-for _never_asked in ("posts_per_month_now", "local_only", "no_time"):
-    BUSY_CONSULTANT.pop(_never_asked)
+
+
+# A baker alone, one hour a week, no account yet: the smallest plan, no staff, no replies asked.
+SOLO_BAKER: dict[str, Any] = {
+    "language": "fr",
+    "business_name": "Atelier Zéro",
+    "sector": "food",
+    "market": "local",
+    "team_size": "solo",
+    "social_owner_now": "nobody",
+    "networks_now": ["none"],
+    "hours_available": 1,
+    "beliefs": ["no_time", "free", "content_hard"],
+    "plan_objectives": ["awareness"],
+    "plan_networks": ["instagram", "google_business"],
+    "plan_cadence": 3,
+    "plan_fit": "lighter",
+    "plan_hourly_rate": 0,
+    "plan_own_hour": 20,
+    "plan_budget": 0,
+}
+
+# A 20-person firm selling to businesses, with a marketing employee, on three networks.
+B2B_FIRM: dict[str, Any] = {
+    "language": "en",
+    "business_name": "Orbit Accounting",
+    "sector": "business_services",
+    "market": "national",
+    "team_size": "medium",
+    "social_owner_now": "employee",
+    "networks_now": ["linkedin", "facebook", "x"],
+    "posts_per_month_now": 12,
+    "hours_available": 8,
+    "beliefs": ["none"],
+    "habits": ["one_way"],
+    "plan_objectives": ["leads"],
+    "plan_networks": ["linkedin"],
+    "plan_cadence": 3,
+    "plan_reply_time": "within_24h",
+    "plan_fit": "keep",
+    "plan_responsible": "employee",
+    "plan_hourly_rate": 45,
+    "plan_budget": 200,
+    "plan_baseline": 5,
+}
+
+# A shop that posts every day, mostly offers, and never replies.
+DAILY_SHOP: dict[str, Any] = {
+    "language": "fr",
+    "business_name": "Boutique Lila",
+    "sector": "retail",
+    "market": "local",
+    "team_size": "small",
+    "social_owner_now": "me",
+    "networks_now": ["instagram", "facebook"],
+    "posts_per_month_now": 30,
+    "hours_available": 6,
+    "beliefs": ["selling"],
+    "habits": ["unanswered", "promo", "canned"],
+    "plan_objectives": ["sales"],
+    "plan_networks": ["instagram", "facebook"],
+    "plan_cadence": 5,
+    "plan_reply_time": "same_day",
+    "plan_fit": "lighter",
+    "plan_responsible": "self",
+    "plan_hourly_rate": 30,
+    "plan_budget": 20,
+    "plan_baseline": 4,
+}
 
 
 def walk(chat: OwnerChat, answers: dict[str, Any], typed: bool = False, limit: int = 200) -> list[str]:

@@ -1,0 +1,163 @@
+"""Questions outside the flows that wait for a tap or a typed answer.
+
+Confirmations, the language, which plan part to change, and "did you mean …?" for free text.
+The one waiting is kept in `OwnerRecord.prompt`; its choices carry `kind:value` ids.
+"""
+
+from __future__ import annotations
+
+from bot import conversation, owner_settings, tracking
+from bot.answers import match_choice
+from bot.events import Choice, Reply
+from bot.flows import DONE
+from bot.i18n import LANGUAGES
+from bot.turn import Turn
+
+RESTART, LANGUAGE, PLAN_EDIT, DELETE, INTENT = "restart", "language", "plan_edit", "delete", "intent"
+
+
+def confirm(turn: Turn, prompt: str) -> list[Reply]:
+    """Ask yes or no before something that cannot be undone (`restart`, `delete`)."""
+    turn.record.prompt = prompt
+    choices = tuple(Choice(f"{prompt}:{c}", turn.t.tr(f"{prompt}.{c}")) for c in ("yes", "no"))
+    return [Reply(turn.t.tr(f"{prompt}.confirm"), choices=choices, step="@" + prompt)]
+
+
+def ask_language(turn: Turn) -> list[Reply]:
+    """Offer the languages."""
+    turn.record.prompt = LANGUAGE
+    step = turn.flows.steps.get("language")
+    question = turn.t.tr(step.text) if step else ""
+    choices = tuple(Choice("lang:" + lang, turn.t.tr("language." + lang)) for lang in LANGUAGES)
+    return [Reply(question, choices=choices, step="@" + LANGUAGE)]
+
+
+def plan_edit_choices(turn: Turn) -> tuple[Choice, ...]:
+    """One option per part of the plan."""
+    return tuple(
+        Choice("edit:" + step.id, turn.t.tr("plan." + str(step.plan_field)))
+        for step in turn.flows.plan_steps()
+    )
+
+
+def ask_plan_edit(turn: Turn, text: str) -> list[Reply]:
+    """Offer to change one part of the plan."""
+    turn.record.prompt = PLAN_EDIT
+    return [Reply(text, choices=plan_edit_choices(turn), step="@" + PLAN_EDIT)]
+
+
+def edit(turn: Turn, step_id: str) -> list[Reply]:
+    """Reopen one part of the finished plan; reminders go on meanwhile."""
+    step = turn.flows.steps.get(step_id)
+    if step is None or not step.plan_field or turn.record.completed_at is None:
+        return conversation.then_ask(turn, turn.t.tr("input.stale_choice"))
+    turn.record.state, turn.record.editing = step.id, True
+    return conversation.ask_current(turn)
+
+
+def suggest(turn: Turn, command: str, args: str, label: str) -> list[Reply]:
+    """Ask whether free text meant a command ("did you mean …?")."""
+    turn.record.prompt = INTENT
+    choices = (
+        Choice(f"intent:{command}:{args}", turn.t.tr("intent.yes")),
+        Choice("intent:-", turn.t.tr("intent.no")),
+    )
+    return [Reply(turn.t.tr("intent.did_you_mean", what=label), choices=choices, step="@" + INTENT)]
+
+
+def prompt_choices(turn: Turn) -> list[tuple[str, list[str]]]:
+    """The waiting prompt's choice ids with every label they are known by."""
+    prompt = turn.record.prompt
+    translators = turn.all_translators
+    if prompt in (RESTART, DELETE):
+        return [(f"{prompt}:{c}", [t.tr(f"{prompt}.{c}") for t in translators] + [c]) for c in ("yes", "no")]
+    if prompt == LANGUAGE:
+        return [
+            ("lang:" + lang, [t.tr("language." + lang) for t in translators] + [lang]) for lang in LANGUAGES
+        ]
+    if prompt == PLAN_EDIT:
+        return [
+            ("edit:" + s.id, [t.tr("plan." + str(s.plan_field)) for t in translators])
+            for s in turn.flows.plan_steps()
+        ]
+    return []
+
+
+def match_prompt(turn: Turn) -> str | None:
+    """The prompt's choice the owner typed, if any."""
+    options = prompt_choices(turn)
+    index = match_choice(turn.event.text or "", [labels for _, labels in options])
+    return options[index][0] if index is not None else None
+
+
+def meta_choice(turn: Turn, choice: str) -> list[Reply]:
+    """Act on a tapped (or typed) option of a prompt or a reminder."""
+    from bot import commands  # a "did you mean" runs a command; commands use these prompts
+
+    kind, _, value = choice.partition(":")
+    record, t = turn.record, turn.t
+    prompt, record.prompt = record.prompt, None
+    if kind == "lang" and value in LANGUAGES:
+        return switch_language(turn, value)
+    if kind == "checkin":
+        return checkin(turn, value)
+    if kind == "settings" and value in owner_settings.ONE_TAP:
+        return conversation.then_ask(turn, owner_settings.switch(record, value, t))
+    if kind == "restart" and prompt == RESTART:
+        if value == "yes":
+            return restart(turn)
+        return conversation.then_ask(turn, t.tr("restart.cancelled"))
+    if kind == "delete" and prompt == DELETE:
+        if value == "yes":
+            turn.erase = True
+            return [Reply(t.tr("delete.done"))]
+        return conversation.then_ask(turn, t.tr("delete.cancelled"))
+    if kind == "edit" and record.state == DONE:
+        return edit(turn, value)
+    if kind == "intent" and prompt == INTENT:
+        name, _, args = value.partition(":")
+        if name in commands.BY_NAME:
+            return commands.run(turn, name, args)
+        return [Reply(t.tr("intent.cancelled"))]
+    return conversation.then_ask(turn, t.tr("input.stale_choice"))
+
+
+def switch_language(turn: Turn, language: str) -> list[Reply]:
+    """Speak `language` from now on (at the language question, that answers it)."""
+    record = turn.record
+    record.language = language
+    if "language" in turn.flows.steps and record.state == "language":
+        record.answers["language"] = language
+        replies = conversation.advance(turn, turn.flows.steps["language"], False)
+        return conversation.pack(turn, [turn.t.tr("language.changed")], None) + replies
+    return conversation.then_ask(turn, turn.t.tr("language.changed"))
+
+
+def restart(turn: Turn) -> list[Reply]:
+    """Start the journey again from scratch (the language stays)."""
+    record = turn.record
+    record.answers.clear()
+    record.answers["language"] = record.language
+    record.history.clear()
+    record.taught.clear()
+    record.editing = False
+    record.completed_at = None
+    return conversation.begin(turn)
+
+
+def checkin(turn: Turn, value: str) -> list[Reply]:
+    """A one-tap answer to a reminder: posted? comments waiting? all answered?"""
+    question, _, answer = value.partition(":")
+    record = turn.record
+    if question == "posted" and answer in ("yes", "no"):
+        if answer == "yes":
+            tracking.log_post(record, turn.now, None, False)
+    elif question == "waiting" and answer in tracking.WAITING_BUCKETS:
+        low, high = tracking.WAITING_BUCKETS[answer]
+        current = record.waiting.count
+        tracking.set_waiting(record, min(max(current, low), high), turn.now)
+    elif question == "replied" and answer == "all":
+        tracking.set_waiting(record, 0, turn.now)
+    else:
+        return conversation.then_ask(turn, turn.t.tr("input.stale_choice"))
+    return conversation.then_ask(turn, turn.t.tr("checkin.thanks"))
