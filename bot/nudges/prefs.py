@@ -50,6 +50,10 @@ class Prefs:
     auto_paused: bool
     holiday_until: date | None
     stopped: bool
+    per_day: int = 1
+    per_week: int = 3
+    post_days: tuple[int, ...] = ()
+    post_time: time | None = None
 
     @classmethod
     def of(cls, stored: Settings, language: str) -> Prefs:
@@ -70,6 +74,10 @@ class Prefs:
             auto_paused=bool(stored.auto_paused),
             holiday_until=date.fromisoformat(holiday) if holiday else None,
             stopped=bool(stored.stopped),
+            per_day=max(1, int(stored.per_day)),
+            per_week=max(1, int(stored.per_week)),
+            post_days=tuple(sorted({int(d) % 7 for d in stored.post_days})),
+            post_time=parse_clock(stored.post_time) if stored.post_time else None,
         )
 
     @property
@@ -118,6 +126,19 @@ class Prefs:
         if candidate > moment:
             candidate = self.at_local(today - timedelta(days=back + 7), self.checkin_time)
         return candidate
+
+    def latest_post_slot(self, moment: datetime) -> datetime | None:
+        """The latest moment at or before `moment` the owner said they would post (None: not said)."""
+        if not self.post_days or self.post_time is None:
+            return None
+        today = self.local(moment).date()
+        for back in range(8):
+            day = today - timedelta(days=back)
+            if day.weekday() in self.post_days:
+                slot = self.at_local(day, self.post_time)
+                if slot <= moment:
+                    return slot
+        return None
 
     def week_key(self, moment: datetime) -> str:
         """The owner's local ISO week of `moment`, e.g. `2026-W49`."""
