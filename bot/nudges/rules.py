@@ -26,6 +26,8 @@ GRACE = timedelta(days=1)
 """How long past the planned interval between two posts before the cadence nudge."""
 MAX_UNANSWERED = 3
 """Nudges in a row with no reaction before reminders pause themselves."""
+MEMO_LATE = timedelta(days=1)
+"""How late a weekly memo may still go (after quiet hours, a holiday's end, a downtime)."""
 SILENCE = timedelta(days=30)
 """A month without a word after the pause: one polite last message says reminders stop."""
 
@@ -96,7 +98,8 @@ def scheduled(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) ->
     if completed is not None:
         if checkin < completed:  # no check-in for a week before the plan existed
             checkin = prefs.latest_checkin(checkin + timedelta(days=7, seconds=1))
-        found.append(Due(WEEKLY, prefs.week_key(checkin), checkin))
+        if now - checkin <= MEMO_LATE:  # a memo missed by more than a day waits for its next day
+            found.append(Due(WEEKLY, prefs.week_key(checkin), checkin))
     return found
 
 
