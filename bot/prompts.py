@@ -11,7 +11,7 @@ from bot.answers import match_choice
 from bot.events import Choice, Reply
 from bot.flows import DONE
 from bot.i18n import LANGUAGES
-from bot.nudges import posting
+from bot.nudges import posting, review
 from bot.turn import Turn
 
 RESTART, LANGUAGE, PLAN_EDIT, DELETE, INTENT = "restart", "language", "plan_edit", "delete", "intent"
@@ -104,6 +104,8 @@ def meta_choice(turn: Turn, choice: str) -> list[Reply]:
         return checkin(turn, value)
     if kind == "posting":
         return posting_choice(turn, value)
+    if kind == "review" and record.completed_at is not None:
+        return review.answer(record, turn.flows, t, value, turn.now)
     if kind == "chart" and record.completed_at is not None:
         return commands.run(turn, "progress", "")
     if kind == "settings" and value in owner_settings.ONE_TAP:

@@ -212,3 +212,33 @@ def test_what_is_due_together_comes_as_one_message_within_the_budget(app: App, c
     assert (app.store.get("test:ana").prefs.per_day, app.store.get("test:ana").prefs.per_week) == (2, 5)
     assert "2" in chat.say("/settings")[0].text
     assert "/settings budget 1 3" in chat.say("/settings budget 9 3")[0].text, "explained, not taken"
+
+
+def test_the_three_month_review_sets_the_figures_against_today_and_proposes_what_to_adjust(
+    app: App, clock: FixedClock
+) -> None:
+    clock.set(START.astimezone(UTC))
+    chat = OwnerChat(app.engine, clock, "test:ana", language="fr")
+    chat.say("/start")
+    walk(chat, LOCAL_BAKERY)
+    t = app.engine.translators["fr"]
+    for week in range(8, 13):  # one post a week, against three planned
+        clock.set(at(week, 2, 12).astimezone(UTC))
+        chat.say("/posted instagram")
+    runner = NudgeRunner(app.engine)
+    review_day = datetime(2027, 2, 23, 9, tzinfo=PARIS)  # three months after 23 November
+    assert all("review" not in c.kinds for c in runner.sweep(review_day - timedelta(hours=1)))
+    (claimed,) = runner.sweep(review_day)
+    assert claimed.kind == "review" and len(claimed.replies) == 1
+    text, choices = claimed.replies[0].text, [c.id for c in claimed.replies[0].choices]
+    assert "objectif 3, aujourd'hui 1" in text, "posts a week, measured over the last four weeks"
+    assert t.tr("figure_name.awareness") in text, "the objective's figure, asked"
+    assert choices[:3] == ["review:goal:below", "review:goal:way", "review:goal:reached"]
+    assert "edit:plan_cadence" in choices and choices[-1] == "review:keep", "posts short: the cadence"
+    clock.set(review_day.astimezone(UTC) + timedelta(minutes=5))
+    replies = chat.tap("review:goal:below", step="@review")
+    assert {"edit:plan_cadence", "edit:plan_objectives"} <= {c.id for c in replies[-1].choices}
+    replies = chat.tap("edit:plan_cadence", step="@review")
+    assert chat.record().state == "plan_cadence", "one tap opens the part, as /plan cadence"
+    later = [c for day in range(1, 8) for c in runner.sweep(review_day + timedelta(days=day))]
+    assert all("review" not in c.kinds for c in later), "one review per plan"

@@ -17,9 +17,9 @@ from bot import diagnosis
 from bot.events import Choice, Reply
 from bot.flows import Flows
 from bot.i18n import Translator
-from bot.nudges import streaks
+from bot.nudges import review, streaks
 from bot.nudges.prefs import Prefs
-from bot.nudges.rules import CADENCE, FAREWELL, PAUSED, REPLIES, WEEKLY, last_post_at, targets
+from bot.nudges.rules import CADENCE, FAREWELL, PAUSED, REPLIES, REVIEW, WEEKLY, last_post_at, targets
 from bot.store.base import OwnerRecord, Post
 
 WORDINGS = 3
@@ -260,6 +260,8 @@ def compose(kinds: list[str], record: OwnerRecord, flows: Flows, t: Translator, 
                 step="@settings",
             )
         ]
+    if REVIEW in kinds:
+        return [review.message(record, flows, t, now)]
     if WEEKLY in kinds:
         return [memo(record, flows, t, now)]
     parts, choices = [], []

@@ -13,11 +13,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.flows import Flows
-from bot.nudges import budget
+from bot.nudges import budget, review
 from bot.nudges.prefs import Prefs
 from bot.store.base import OwnerRecord
 
 CADENCE, REPLIES, WEEKLY, PAUSED, FAREWELL = "cadence", "replies", "weekly", "paused", "farewell"
+REVIEW = "review"
+UNBUDGETED = (WEEKLY, REVIEW)
+"""Kinds that never wait for the budget: they carry whatever else is due."""
 KINDS = (CADENCE, REPLIES, WEEKLY)
 TOPICS = {CADENCE: "irregular_posting", REPLIES: "unanswered_users", WEEKLY: None}
 """The coaching topic each rule stands on (the weekly tip picks its own)."""
@@ -100,6 +103,9 @@ def scheduled(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) ->
             checkin = prefs.latest_checkin(checkin + timedelta(days=7, seconds=1))
         if now - checkin <= MEMO_LATE:  # a memo missed by more than a day waits for its next day
             found.append(Due(WEEKLY, prefs.week_key(checkin), checkin))
+    review_at = review.due_at(record, prefs)
+    if review_at is not None:
+        found.append(Due(REVIEW, review.period(record), review_at))
     return found
 
 
@@ -142,7 +148,7 @@ def due(record: OwnerRecord, flows: Flows, now: datetime) -> list[Due]:
     if holiday_end is not None and now < holiday_end:
         return []
     found = [d for d in _unsent(record, scheduled(record, flows, prefs, now)) if d.at <= now]
-    if any(d.kind == WEEKLY for d in found) or budget.reminder_allowed(record, prefs, now):
+    if any(d.kind in UNBUDGETED for d in found) or budget.reminder_allowed(record, prefs, now):
         return found
     return []
 
@@ -170,7 +176,11 @@ def next_check(record: OwnerRecord, flows: Flows, now: datetime) -> datetime | N
         times.append(slot)
     moment = max(min(times), now)
     ready = [d for d in _unsent(record, scheduled(record, flows, prefs, now)) if d.at <= now]
-    if ready and all(d.kind != WEEKLY for d in ready) and not budget.reminder_allowed(record, prefs, now):
+    if (
+        ready
+        and all(d.kind not in UNBUDGETED for d in ready)
+        and not budget.reminder_allowed(record, prefs, now)
+    ):
         moment = budget.reopens(record, prefs, now)
     holiday_end = prefs.holiday_end()
     if holiday_end is not None and moment < holiday_end:

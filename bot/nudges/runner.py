@@ -84,7 +84,7 @@ class NudgeRunner:
         replies = tuple(compose(kinds, record, self.flows, translator, now))
         for due in dues:
             record.nudges.sent[due.kind] = due.period
-        main = next((d for d in dues if d.kind == rules.WEEKLY), dues[0])
+        main = next((d for k in (rules.REVIEW, rules.WEEKLY) for d in dues if d.kind == k), dues[0])
         kind = kinds[0] if kinds in ([rules.PAUSED], [rules.FAREWELL]) else main.kind
         for each in kinds:
             rules.note_sent(record, each)
