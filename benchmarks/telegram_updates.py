@@ -1,83 +1,169 @@
-"""Updates per second and latency through the real Telegram Application and the fake Bot API.
+"""CPU and messages per update: the coach beside a plain python-telegram-bot bot, same fake, same run.
 
-    .venv/bin/python benchmarks/telegram_updates.py --owners 1 200 --messages 20
+    .venv/bin/python benchmarks/telegram_updates.py --owners 20
 
-Each owner answers the business-name question, then types /back, over and over: each update is
-handled by the engine, written to the TinyDB store (fsync on) and answered with one message.
-Run with Telegram's overall limit of 30 messages/s (the default) and with it lifted, which
-shows what the coach itself can do. Latency is from the update being offered to `getUpdates`
-to the bot's answer reaching the fake server; the bot long-polls (timeout 1 s).
+Each bot runs in this process against the fake Bot API (`tests/fakes/telegram_api.py`), which
+runs in a child process with the owners who talk to it, so the CPU time measured here is the
+bot's alone. Every owner types a whole conversation: for the coach, the whole journey of
+`tests/fixtures/bakery_fr.txt` from `/start` to `/plan` (49 updates, TinyDB store with fsync);
+for the plain bot (`benchmarks/plain_ptb_bot.py`, a `ConversationHandler`), its ten questions.
+An owner sends the next update once the answer to the last one has arrived and nothing more
+came for 150 ms. Both run with Telegram's 30 messages/s and with no limit.
+
+Reported per bot: updates, messages sent per update (over the whole conversation), CPU ms per
+update (user + system time of this process during the run, divided by the updates), latency
+from an update to its first answer (p50, p99), and owners who waited more than 20 s once.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from bot.app import build_app
-from bot.channels.telegram import TelegramChannel
-from bot.config import Settings
-from tests.fakes.telegram_api import FakeTelegram
+QUIET = 0.15
+"""Seconds without a new message after which an owner takes the answer as complete."""
+STALLED = 20.0
 
 
-async def measure(owners: int, messages: int, overall: float) -> tuple[float, list[float]]:
+def script(kind: str) -> list[str]:
+    """What each owner types."""
+    if kind == "coach":
+        lines = (ROOT / "tests" / "fixtures" / "bakery_fr.txt").read_text(encoding="utf-8").splitlines()
+        return ["/start", *lines]
+    from benchmarks.plain_ptb_bot import ANSWERS
+
+    return list(ANSWERS)
+
+
+# --- the child: the fake Bot API and the owners -------------------------------------------------
+
+
+async def _drive(kind: str, owners: int) -> None:
+    from tests.fakes.telegram_api import FakeTelegram
+
     fake = FakeTelegram()
-    await fake.start()
+    print(await fake.start(), flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # the bot is polling
+    lines = script(kind)
+    latencies: list[float] = []
+
+    async def owner(user: int) -> None:
+        for line in lines:
+            before = len(fake.sent[user])
+            started = time.perf_counter()
+            await fake.say(user, line, "fr")
+            await fake.wait_sent(user, before, timeout=120)
+            latencies.append(time.perf_counter() - started)
+            while True:
+                count = len(fake.sent[user])
+                await asyncio.sleep(QUIET)
+                if len(fake.sent[user]) == count:
+                    break
+
+    users = [5000 + n for n in range(owners)]
+    await asyncio.gather(*(owner(u) for u in users))
+    while True:  # the last answers may still be on their way
+        count = sum(len(fake.sent[u]) for u in users)
+        await asyncio.sleep(1.0)
+        if sum(len(fake.sent[u]) for u in users) == count:
+            break
+    result = {
+        "updates": len(latencies),
+        "messages": sum(len(fake.sent[u]) for u in users),
+        "latencies": latencies,
+        "stalled": sum(1 for s in latencies if s > STALLED),
+    }
+    print(json.dumps(result), flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # the bot stopped polling
+    await fake.stop()
+
+
+# --- this process: the bot ------------------------------------------------------------------------
+
+
+async def measure(kind: str, owners: int, overall: float) -> dict[str, Any]:
+    from bot.app import build_app
+    from bot.channels.telegram import TelegramChannel
+    from bot.config import Settings
+
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--drive", kind, "--owners", str(owners)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    url = child.stdout.readline().strip()
+    app = None
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
-        app = build_app(Settings(data_dir=Path(tmp) / "data"))
-        application = TelegramChannel(app.engine, app.clock).build(
-            "123:BENCH", fake.url, overall_per_second=overall
-        )
-        latencies: list[float] = []
+        if kind == "coach":
+            app = build_app(Settings(data_dir=Path(tmp) / "data"))
+            application = TelegramChannel(app.engine, app.clock).build(
+                "123:BENCH", url, overall_per_second=overall
+            )
+        else:
+            from benchmarks.plain_ptb_bot import build
 
-        async def owner(user: int) -> None:
-            for text in ["/start", "1"]:  # to the business-name question
-                count = len(fake.sent[user])
-                await fake.say(user, text, "fr")
-                await fake.wait_sent(user, count)
-            for n in range(messages):
-                count = len(fake.sent[user])
-                started = time.perf_counter()
-                await fake.say(user, "Boulangerie" if n % 2 == 0 else "/back", "fr")
-                await fake.wait_sent(user, count)
-                latencies.append(time.perf_counter() - started)
-
+            application = build("123:BENCH", url, overall)
         async with application:
             await application.start()
+            assert application.updater is not None
             await application.updater.start_polling(poll_interval=0, timeout=1)
-            started = time.perf_counter()
-            await asyncio.gather(*(owner(1000 + n) for n in range(owners)))
-            elapsed = time.perf_counter() - started
+            cpu, wall = time.process_time(), time.perf_counter()
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            line = await asyncio.to_thread(child.stdout.readline)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             await application.updater.stop()
             await application.stop()
-        app.close()
-    await fake.stop()
-    total = owners * (messages + 2)
-    return total / elapsed, latencies
+        child.stdin.write("stop\n")
+        child.stdin.flush()
+        if app is not None:
+            app.close()
+    child.wait(timeout=30)
+    result: dict[str, Any] = json.loads(line)
+    result.update(cpu=cpu, wall=wall)
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--owners", type=int, nargs="+", default=[1, 200])
-    parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--owners", type=int, default=20)
+    parser.add_argument("--drive", choices=["coach", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for owners, overall in [(o, limit) for o in args.owners for limit in (30, 0)]:
-        rate, latencies = asyncio.run(measure(owners, args.messages, overall))
-        latencies.sort()
-        p50 = statistics.median(latencies) * 1000
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-        limit = "Telegram's 30/s limit" if overall else "no overall limit"
-        print(
-            f"{owners:>4} owners, {limit}: {rate:,.0f} updates/s, latency p50 {p50:.1f} ms, p99 {p99:.1f} ms "
-            f"({len(latencies)} timed updates)"
-        )
+    if args.drive:
+        asyncio.run(_drive(args.drive, args.owners))
+        return
+    for overall in (30, 0):
+        cpu_per_update = {}
+        for kind in ("coach", "plain"):
+            r = asyncio.run(measure(kind, args.owners, overall))
+            latencies = sorted(r["latencies"])
+            p50 = statistics.median(latencies) * 1000
+            p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+            cpu_per_update[kind] = r["cpu"] / r["updates"] * 1000
+            limit = "30 msg/s" if overall else "no limit"
+            print(
+                f"{kind:>5}, {limit:>8}, {args.owners} owners: {r['updates']} updates, "
+                f"{r['messages'] / r['updates']:.2f} messages/update, "
+                f"CPU {cpu_per_update[kind]:.2f} ms/update, latency p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+                f"waits over {STALLED:.0f} s: {r['stalled']}, {r['wall']:.1f} s",
+                flush=True,
+            )
+        ratio = cpu_per_update["coach"] / cpu_per_update["plain"]
+        print(f"       coach / plain CPU per update: {ratio:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

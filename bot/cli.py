@@ -331,6 +331,7 @@ def _operator(app: App, args: argparse.Namespace) -> int:
             return 0
         app.store.delete(args.owner)
     data_rights.erase_exports(app.settings.data_dir, args.owner)
+    app.engine.pictures.forget(args.owner)
     print(f"{args.owner} erased")
     return 0
 

@@ -11,6 +11,7 @@ import logging
 
 from aiohttp import web
 
+from bot.config import ConfigError
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -46,5 +47,14 @@ async def serve(store: Store, host: str, port: int) -> web.AppRunner:
     app.add_routes([route(store)])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await listen(runner, host, port)
     return runner
+
+
+async def listen(runner: web.AppRunner, host: str, port: int) -> None:
+    """Start serving `runner` on `host:port`; a taken or foreign address is a setting to fix."""
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {host}:{port} ({error.strerror}): choose another port") from None

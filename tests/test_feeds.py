@@ -19,6 +19,7 @@ from bot.commands import COMMANDS
 from bot.config import Settings
 from bot.feeds.polling import Poller, Report
 from bot.nudges.runner import NudgeRunner
+from bot.outbox import Outbox
 from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.chat import OwnerChat
@@ -333,7 +334,7 @@ def test_a_pasted_link_to_a_post_is_logged_once(local_app: App, clock: FixedCloc
         "https://www.instagram.com/p/DBx3kLmN4pQ/",
     )
     ana.say("merci !")
-    assert "Votre plan est prêt" in ana.text, "other words after the plan are not links"
+    assert "Je n'ai pas compris" in ana.text, "other words after the plan are not links"
 
 
 def test_a_link_is_an_answer_while_the_plan_is_being_built(local_app: App, clock: FixedClock) -> None:
@@ -425,15 +426,34 @@ def test_a_post_link_forwarded_on_telegram_is_logged(settings: Settings, clock: 
         update["message"]["forward_origin"] = {"type": "hidden_user", "sender_user_name": "Ana", "date": 0}
         await fake._push(update)
         await fake.wait_for(lambda: any("Instagram de plus" in m.get("text", "") for m in fake.sent[77]))
+        # A forwarded post with a picture: the link is in its caption, or behind a word.
+        photo = fake.text_update(77, "")
+        del photo["message"]["text"]
+        photo["message"]["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]
+        photo["message"]["caption"] = "Nouveau tuto https://youtu.be/dQw4w9WgXcQ"
+        photo["message"]["forward_origin"] = {"type": "hidden_user", "sender_user_name": "Ana", "date": 0}
+        await fake._push(photo)
+        hidden = fake.text_update(77, "Notre vidéo de la semaine")
+        hidden["message"]["entities"] = [
+            {
+                "type": "text_link",
+                "offset": 6,
+                "length": 5,
+                "url": "https://www.tiktok.com/@dupain/video/7441234567890123456",
+            }
+        ]
+        hidden["message"]["forward_origin"] = {"type": "hidden_user", "sender_user_name": "Ana", "date": 0}
+        await fake._push(hidden)
+        await fake.wait_for(lambda: len(tg_app.store.get(owner).posts) == 3)
 
     try:
         run(tg_app, scenario)
-        (post,) = tg_app.store.get(owner).posts
-        assert (post.network, post.origin, post.link) == (
-            "instagram",
-            "link",
-            "https://www.instagram.com/p/DBx3kLmN4pQ/",
-        )
+        posts = tg_app.store.get(owner).posts
+        assert [(p.network, p.origin, p.link) for p in posts] == [
+            ("instagram", "link", "https://www.instagram.com/p/DBx3kLmN4pQ/"),
+            ("youtube", "link", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+            ("tiktok", "link", "https://www.tiktok.com/@dupain/video/7441234567890123456"),
+        ]
     finally:
         tg_app.close()
 
@@ -450,7 +470,7 @@ def test_the_process_that_sends_reminders_polls_the_feeds(
     clock.set(local(23, 11, 45).astimezone(UTC))
 
     async def main() -> None:
-        task = asyncio.create_task(deliver_forever(local_app, {}, {}, interval=0.05))
+        task = asyncio.create_task(deliver_forever(local_app, Outbox(local_app.store, {}, {}), interval=0.05))
         try:
             async with asyncio.timeout(20):
                 while not ana.record().posts:

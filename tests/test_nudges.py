@@ -13,8 +13,10 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.events import Reply
 from bot.nudges.runner import NudgeRunner
 from bot.outbox import Limits, Outbox, RetryLater, TransientError, give_back, new_holder, reply_entry_id
+from bot.store.base import OutboxEntry
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import LOCAL_BAKERY, walk
@@ -376,8 +378,15 @@ def test_an_owner_who_blocked_the_bot_is_not_nudged_again(app: App, clock: Fixed
     sender = FakeSender()
     sender.unreachable.add("test:ana")
     _deliver(app, sender, Limits())
-    assert app.store.get("test:ana").active is False
+    assert sender.calls == 1, "the first refusal says it: no retry"
+    record = app.store.get("test:ana")
+    assert record.active is False and record.outbox == [], "what waited for them is dropped"
     assert kinds(runner.sweep(local(2026, 12, 7, 9))) == []
+    # A message claimed for them meanwhile (by a process that had not heard) is dropped unsent.
+    record.outbox = [OutboxEntry("late", "weekly", replies=[Reply("Rappel")])]
+    app.store.put(record)
+    _deliver(app, sender, Limits())
+    assert sender.calls == 1 and app.store.get("test:ana").outbox == []
 
 
 # --- the command line ----------------------------------------------------------------------------

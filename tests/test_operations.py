@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -345,3 +346,24 @@ def test_a_warning_repeated_by_every_retry_is_written_once_per_spell() -> None:
     assert once.filter(record(lib, logging.INFO, "Failed to check the session (%s)", "s_1"))
     now[0] = 700
     assert once.filter(record(lib, logging.ERROR, "Failed to check the session (%s)", "s_8742366224311"))
+
+
+def test_a_port_already_taken_is_one_line(env: dict[str, str], background: Background) -> None:
+    fake, slack = FakeTelegram(), FakeSlack()
+    background.run(fake.start())
+    background.run(slack.start())
+    env |= {"TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_API_BASE_URL": fake.url, "TELEGRAM_WEBHOOK_SECRET": "s"}
+    env |= {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for command in (
+            ["slack", "--port", port],
+            ["telegram", "--webhook-url", "https://coach.example.com/telegram", "--port", port],
+            ["telegram", "--health-port", port],
+            ["nudges", "--health-port", port],
+        ):
+            one_line_failure(run_coach(command, env), 2, f"cannot listen on 127.0.0.1:{port}")
+    background.run(fake.stop())
+    background.run(slack.stop())

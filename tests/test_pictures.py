@@ -294,3 +294,35 @@ def test_the_terminal_writes_the_card_and_the_chart_under_the_current_folder(tmp
     assert (tmp_path / written[0]).read_bytes().startswith(PNG_MAGIC)
     assert (tmp_path / written[2]).read_bytes().startswith(PNG_MAGIC)
     assert (tmp_path / written[1]).read_bytes().startswith(b"%PDF-")
+
+
+def test_charts_drawn_at_once_from_several_threads_are_each_the_owner_s_own(
+    app: App, clock: FixedClock
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    t = app.engine.translators["fr"]
+    records = []
+    for n, answers in enumerate((LOCAL_BAKERY, {**LOCAL_BAKERY, "business_name": "Fournil Martin"})):
+        records.append(owner_story(app, clock, f"test:owner{n}", answers, PARIS).record())
+    records[1].posts = records[1].posts[:2]  # the second owner logged less
+    series = [series_of(r, app.engine.flows, t, NOW.date()) for r in records]
+    alone = [chart.draw(s, t) for s in series]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda s: chart.draw(s, t), series * 4))
+    assert alone[0] != alone[1]
+    assert together == alone * 4
+
+
+def test_the_operator_s_delete_erases_the_owner_s_pictures_too(tmp_path: Path) -> None:
+    script = Path(__file__).parent / "fixtures" / "bakery_fr.txt"
+    env = {"COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
+    chatted = run_coach(
+        ["chat", "--user", "ana"], env, script.read_text(encoding="utf-8") + "/plan card\n", cwd=tmp_path
+    )
+    assert chatted.returncode == 0, chatted.stderr
+    kept = tmp_path / "data" / "pictures" / owner_key("terminal:ana")
+    assert sorted(p.name.split(".")[0] for p in kept.iterdir()) == ["card-pdf", "card-png"]
+    deleted = run_coach(["delete", "--owner", "terminal:ana", "--yes"], env, cwd=tmp_path)
+    assert deleted.returncode == 0, deleted.stderr
+    assert not kept.exists()

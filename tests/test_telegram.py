@@ -17,14 +17,31 @@ import pytest
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, callback_data
 from bot.clock import FixedClock
-from bot.config import Settings
+from bot.config import ROOT, Settings
 from bot.flows import DONE, Flows
+from bot.i18n import Translator
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
 from tests.fakes.outbox import waiting_for_next_round
 from tests.fakes.processes import free_port, wait_healthy
 from tests.fakes.telegram_api import BOT, FakeTelegram
 
 TOKEN = "123:TEST-token_abc"
+TEXTS = {language: Translator(language, ROOT / "locales") for language in ("fr", "en")}
+
+
+def asked(fake: FakeTelegram, user: int, step: str, language: str = "fr") -> list[dict[str, Any]]:
+    """The messages sent to `user` that ask the question of `step` (in `language`)."""
+    wanted = TEXTS[language].tr(f"{step}.text")
+    return [m for m in fake.sent[user] if wanted in m["text"]]
+
+
+def started(fake: FakeTelegram, user: int, language: str = "fr") -> bool:
+    """True once /start was answered: the welcome and the first question, the business's name.
+
+    Telegram says the owner's language, so the language question is not asked.
+    """
+    welcome = TEXTS[language].tr("welcome.text")
+    return any(welcome in m["text"] for m in asked(fake, user, "business_name", language))
 
 
 async def _running(app: App, fake: FakeTelegram, scenario: Callable[[], Awaitable[None]]) -> None:
@@ -190,15 +207,17 @@ def test_an_update_delivered_twice_is_answered_once(tg_app: App) -> None:
 
     async def scenario(fake: FakeTelegram) -> None:
         update = await fake.say(user, "/start", "fr")
-        await fake.wait_for(lambda: len(fake.sent[user]) >= 2)
+        await fake.wait_for(lambda: started(fake, user))
         count = len(fake.sent[user])
+        assert count == 1, "the welcome comes with the first question"
         async with fake._changed:  # the same update, same id, delivered again
             fake.updates.append(dict(update))
             fake._changed.notify_all()
         await fake.say(user, "/progress", "fr")
-        await fake.wait_for(lambda: len(fake.sent[user]) >= count + 2)
-        await asyncio.sleep(0.3)
-        assert len(fake.sent[user]) == count + 2, "only /progress was answered"
+        # One owner is answered in order: an answer to the repeated /start would come first.
+        await fake.wait_for(lambda: any("étape" in m["text"] for m in fake.sent[user][count:]))
+        assert len(fake.sent[user]) == count + 1, "only /progress was answered"
+        assert len(asked(fake, user, "business_name")) == 2, "/progress asks the question again"
 
     run(tg_app, scenario)
 
@@ -210,11 +229,11 @@ def test_a_429_is_waited_out_and_the_message_still_arrives_once(tg_app: App) -> 
         fake.fail("sendMessage", 429, retry_after=1)
         fake.fail("sendMessage", 502)
         await fake.say(user, "/start", "fr")
-        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]), timeout=15)
+        await fake.wait_for(lambda: started(fake, user), timeout=15)
 
     fake = run(tg_app, scenario)
     texts = [m["text"] for m in fake.sent[user]]
-    assert len(texts) == len(set(texts)), "nothing sent twice"
+    assert len(texts) == 1, "the welcome and the first question arrive once, in one message"
     assert sum(1 for method, _ in fake.calls if method == "sendMessage") == len(texts) + 2
 
 
@@ -223,7 +242,7 @@ def test_an_owner_who_blocked_the_bot_is_marked_inactive(tg_app: App) -> None:
 
     async def scenario(fake: FakeTelegram) -> None:
         await fake.say(user, "/start", "fr")
-        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
+        await fake.wait_for(lambda: started(fake, user))
         fake.fail("sendMessage", 403)
         await fake.say(user, "/help", "fr")
         await fake.wait_for(lambda: tg_app.store.get(f"telegram:{user}").active is False)
@@ -238,7 +257,7 @@ def test_restarting_the_bot_mid_journey_resumes_at_the_same_step(
     first = build_app(settings, clock=clock)
 
     async def part_one(fake: FakeTelegram) -> None:
-        await journey(first, fake, user, LOCAL_BAKERY, "fr", typed=False, stop_at="no_results")
+        await journey(first, fake, user, LOCAL_BAKERY, "fr", typed=False, stop_at="beliefs")
 
     run(first, part_one)
     first.close()
@@ -248,10 +267,12 @@ def test_restarting_the_bot_mid_journey_resumes_at_the_same_step(
     async def part_two(fake: FakeTelegram) -> None:
         await fake.say(user, "/start", "fr")
         await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
-        assert _buttons(fake.sent[user][-1])[0]["callback_data"].startswith("no_results|")
+        assert _buttons(fake.sent[user][-1])[0]["callback_data"].startswith("beliefs|")
 
     run(second, part_two, FakeTelegram(first_update_id=10_000))
-    assert second.store.get(f"telegram:{user}").answers["market"] == "local"
+    record = second.store.get(f"telegram:{user}")
+    assert record.state == "beliefs" and "beliefs" not in record.answers
+    assert record.answers["market"] == "local" and record.answers["hours_available"] == 10
     second.close()
 
 
@@ -294,12 +315,16 @@ def test_texts_from_owners_are_never_sent_as_markup(tg_app: App) -> None:
 
     async def scenario(fake: FakeTelegram) -> None:
         await fake.say(user, "/start", "fr")
-        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))
+        await fake.wait_for(lambda: started(fake, user))
+        await fake.say(user, "<b>Fournil</b> *Martin* _&_ [x](tg://user?id=1)", "fr")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]))  # the sector question
+        await fake.say(user, "/plan", "fr")  # shows the name as typed
+        await fake.wait_for(lambda: any("<b>Fournil</b> *Martin* _&_" in m["text"] for m in fake.sent[user]))
 
     fake = run(tg_app, scenario)
-    assert all(
-        params.get("parse_mode") in (None, "") for method, params in fake.calls if method == "sendMessage"
-    )
+    sends = [params for method, params in fake.calls if method == "sendMessage"]
+    assert len(sends) == 3
+    assert all(params.get("parse_mode") in (None, "") for params in sends)
 
 
 def test_every_button_fits_telegram_callback_limit(journey_flows: Flows | None = None) -> None:
@@ -361,9 +386,11 @@ def test_the_webhook_checks_the_secret_answers_after_handling_and_a_retried_upda
 
     fake = asyncio.run(main())
     assert statuses == [403, 403, 200, 200, 400]
-    assert sent_before_answer[2] >= 2, "Telegram gets its 200 only once the update is handled and answered"
+    assert sent_before_answer[:2] == [0, 0], "a request without the secret does nothing"
+    assert sent_before_answer[2] == 1, "Telegram gets its 200 only once the update is handled and answered"
+    assert started(fake, user)
     assert fake.webhook is not None and fake.webhook["secret_token"] == SECRET
-    assert sum(1 for m in fake.sent[user] if _buttons(m)) == 1, "the retried update got no second answer"
+    assert len(fake.sent[user]) == sent_before_answer[3] == 1, "the retried update got no second answer"
 
 
 # --- configuration and secrets -------------------------------------------------------------------
@@ -393,7 +420,7 @@ def test_the_token_never_reaches_the_logs_even_at_debug(
         async def scenario(fake: FakeTelegram) -> None:
             fake.fail("sendMessage", 502)
             await fake.say(96, "/start", "fr")
-            await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[96]))
+            await fake.wait_for(lambda: started(fake, 96))
 
         run(tg_app, scenario)
     finally:
@@ -421,25 +448,29 @@ def test_long_texts_are_split_under_telegram_limit() -> None:
 def test_a_deep_link_start_works_like_start(tg_app: App) -> None:
     async def scenario(fake: FakeTelegram) -> None:
         await fake.say(97, "/start promo-flyer-2026", "en")
-        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[97]))
+        await fake.wait_for(lambda: started(fake, 97, "en"))
 
     fake = run(tg_app, scenario)
-    assert _buttons(fake.sent[97][-1])[0]["callback_data"].startswith("language|")
-    assert tg_app.store.get("telegram:97").language == "en"
+    assert len(fake.sent[97]) == 1, "the welcome and the first question, as for /start"
+    record = tg_app.store.get("telegram:97")
+    assert record.language == "en" and record.state == "business_name"
 
 
 def test_one_owner_is_answered_in_order_while_others_go_on(tg_app: App) -> None:
     async def scenario(fake: FakeTelegram) -> None:
         for user in (98, 99):
             await fake.say(user, "/start", "en")
-        await fake.wait_for(lambda: all(any(_buttons(m) for m in fake.sent[u]) for u in (98, 99)))
+        await fake.wait_for(lambda: all(started(fake, u, "en") for u in (98, 99)))
         before = len(fake.sent[98])
         for text in ("/progress", "/help", "/progress", "/help"):
             await fake.say(98, text, "en")
         await fake.say(99, "/help", "en")
-        await fake.wait_for(lambda: len(fake.sent[98]) >= before + 8)
-        answers = [m["text"] for m in fake.sent[98][before:] if not _buttons(m)]
+        await fake.wait_for(lambda: len(fake.sent[98]) >= before + 4 and len(fake.sent[99]) >= 2)
+        answers = [m["text"] for m in fake.sent[98][before:]]
         assert [("/start" in t) for t in answers] == [False, True, False, True]
+        assert all(t.endswith(TEXTS["en"].tr("business_name.text")) for t in answers), (
+            "each answer asks the question again, in the same message"
+        )
 
     run(tg_app, scenario)
 
@@ -458,7 +489,7 @@ def test_reminders_go_out_through_telegram_with_its_limits(tg_app: App, clock: F
         await fake.wait_for(lambda: not tg_app.store.get(f"telegram:{user}").outbox)  # plan sent
         clock.advance(timedelta(days=8))
         claimed = NudgeRunner(tg_app.engine).sweep(clock.now())
-        assert {c.kind for c in claimed} == {"cadence", "weekly"}
+        assert {kind for c in claimed for kind in c.kinds} == {"cadence", "weekly"}
         before = len(fake.sent[user])
         fake.fail("sendMessage", 429, retry_after=1)
         channel = TelegramChannel(tg_app.engine, tg_app.clock)
@@ -480,10 +511,10 @@ def test_a_slow_bot_api_delays_answers_but_loses_none(tg_app: App) -> None:
     async def scenario(fake: FakeTelegram) -> None:
         fake.delays["sendMessage"] = 0.3
         await fake.say(101, "/start", "en")
-        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[101]), timeout=15)
+        await fake.wait_for(lambda: started(fake, 101, "en"), timeout=15)
 
     fake = run(tg_app, scenario)
-    assert len(fake.sent[101]) == 2  # the welcome and the language question
+    assert len(fake.sent[101]) == 1  # the welcome and the first question, in one message
 
 
 @contextlib.contextmanager
@@ -538,7 +569,7 @@ def test_coach_telegram_runs_polling_answers_and_stops_on_ctrl_c(
     async def chat_then_ctrl_c(fake: FakeTelegram) -> None:
         await fake.say(102, "/start", "fr")
         try:
-            await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[102]), timeout=20)
+            await fake.wait_for(lambda: started(fake, 102), timeout=20)
         finally:
             os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does
 
@@ -547,7 +578,7 @@ def test_coach_telegram_runs_polling_answers_and_stops_on_ctrl_c(
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
         monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.url)
         assert main(["telegram"]) == 0
-    assert any(_buttons(m) for m in fake.sent[102])
+    assert started(fake, 102)
     assert {"fr", "en"} <= set(fake.commands), "the command menu was set at start"
 
 
@@ -563,12 +594,14 @@ def test_resets_5xx_and_garbled_answers_are_retried_and_nothing_is_sent_twice(tg
         fake.garble("sendMessage")
         fake.fail("sendMessage", 429, retry_after=1)
         await fake.say(user, "/start", "fr")
-        await fake.wait_for(lambda: len(fake.sent[user]) >= 2, timeout=30)
-        await asyncio.sleep(0.3)
+        await fake.wait_for(lambda: started(fake, user), timeout=30)
+        await fake.say(user, "Fournil Martin", "fr")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]), timeout=30)
 
     fake = run(tg_app, scenario)
     texts = [m["text"] for m in fake.sent[user]]
     assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+    assert started(fake, user) and len(asked(fake, user, "sector")) == 1
 
 
 def test_a_request_that_times_out_is_sent_again_and_arrives_once(
@@ -579,13 +612,16 @@ def test_a_request_that_times_out_is_sent_again_and_arrives_once(
     async def scenario(fake: FakeTelegram) -> None:
         fake.stall("sendMessage", 6.5)  # longer than the client's 5-second read timeout
         await fake.say(user, "/start", "fr")
-        await fake.wait_for(lambda: len(fake.sent[user]) >= 2, timeout=30)
-        await asyncio.sleep(0.3)
+        await fake.wait_for(lambda: started(fake, user), timeout=30)
+        await fake.say(user, "Fournil Martin", "fr")
+        await fake.wait_for(lambda: any(_buttons(m) for m in fake.sent[user]), timeout=30)
+        await fake.wait_for(lambda: fake.stalled == 0, timeout=30)  # the given-up call is over
 
     with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
         fake = run(tg_app, scenario)
     texts = [m["text"] for m in fake.sent[user]]
     assert len(texts) == len(set(texts)) == 2, "each reply once, none lost"
+    assert started(fake, user) and len(asked(fake, user, "sector")) == 1
     assert sum(1 for method, _ in fake.calls if method == "sendMessage") == 3
     assert any("TimedOut" in r.getMessage() and "try 2 again" in r.getMessage() for r in caplog.records)
 
@@ -599,16 +635,16 @@ def test_a_429_storm_on_many_owners_is_waited_out_and_each_reply_arrives_once(tg
     async def scenario(fake: FakeTelegram) -> None:
         fake.fail("sendMessage", 429, retry_after=1, times=STORM_429S)
         await asyncio.gather(*(fake.say(user, "/start", "fr") for user in users))
-        await fake.wait_for(lambda: all(len(fake.sent[u]) >= 2 for u in users), timeout=90)
-        await asyncio.sleep(0.3)
+        await fake.wait_for(lambda: all(started(fake, u) for u in users), timeout=90)
+        await fake.wait_for(lambda: not any(tg_app.store.get(f"telegram:{u}").outbox for u in users))
 
     fake = run(tg_app, scenario)
     for user in users:
         texts = [m["text"] for m in fake.sent[user]]
-        assert len(texts) == len(set(texts)) == 2, f"{user}: each reply once, none lost"
+        assert len(texts) == 1 and started(fake, user), f"{user}: the reply once, not lost"
         assert not tg_app.store.get(f"telegram:{user}").outbox
     calls = sum(1 for method, _ in fake.calls if method == "sendMessage")
-    assert calls == 2 * STORM_OWNERS + STORM_429S, "every refused message was tried again, no more"
+    assert calls == STORM_OWNERS + STORM_429S, "every refused message was tried again, no more"
 
 
 def test_a_bot_api_down_for_long_keeps_the_replies_and_sends_them_when_it_is_back(tg_app: App) -> None:
@@ -631,10 +667,11 @@ def test_a_bot_api_down_for_long_keeps_the_replies_and_sends_them_when_it_is_bac
                 {"telegram": TelegramSender(bot, tg_app.engine.pictures)},
                 {"telegram": Limits(max_backoff=0.1)},
             )
-            assert await outbox.deliver_all([owner]) == 2
+            assert await outbox.deliver_all([owner]) == 1
 
     fake = run(tg_app, scenario)
-    assert len(fake.sent[user]) == 2 and not tg_app.store.get(owner).outbox
+    assert len(fake.sent[user]) == 1 and started(fake, user), "the welcome and the question, once"
+    assert not tg_app.store.get(owner).outbox
 
 
 # --- hostile and odd input ----------------------------------------------------------------------
@@ -644,7 +681,8 @@ def test_unknown_updates_forged_buttons_and_huge_texts_break_nothing(tg_app: App
     user, owner = 6363, "telegram:6363"
 
     async def scenario(fake: FakeTelegram) -> None:
-        await journey(tg_app, fake, user, LOCAL_BAKERY, "fr", typed=False, stop_at="business_name")
+        await fake.say(user, "/start", "fr")
+        await fake.wait_for(lambda: started(fake, user))
         await fake._push(
             {
                 "my_chat_member": {
@@ -662,10 +700,9 @@ def test_unknown_updates_forged_buttons_and_huge_texts_break_nothing(tg_app: App
         await fake.say(user, "é" * 4000, "fr")  # far too long for a name: refused kindly
         await fake.say(user, "<b>Boulangerie</b> *Dupain* \x07", "fr")
         await fake.wait_for(lambda: tg_app.store.get(owner).state != "business_name")
-        await fake.say(user, "/progress", "fr")
-        await fake.wait_for(
-            lambda: "Étape" in fake.sent[user][-2]["text"] or "étape" in fake.sent[user][-2]["text"]
-        )
+        await fake.say(user, "/progress", "fr")  # still answering, and on the next question
+        await fake.wait_for(lambda: "étape" in fake.sent[user][-1]["text"].lower())
+        assert fake.sent[user][-1]["text"].endswith(TEXTS["fr"].tr("sector.text"))
 
     fake = run(tg_app, scenario)
     record = tg_app.store.get(owner)

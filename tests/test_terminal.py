@@ -132,6 +132,7 @@ def test_a_reader_that_goes_away_ends_the_chat_quietly(tmp_path: Path) -> None:
     process.stdout.close()  # like `coach chat | head -1`
     process.stdin.write(answers)
     process.stdin.close()
-    assert process.wait(timeout=60) == 0
-    assert "Traceback" not in process.stderr.read()
+    code, errors = process.wait(timeout=60), process.stderr.read()
     process.stderr.close()
+    assert code == 0, errors
+    assert "Traceback" not in errors

@@ -7,7 +7,10 @@ updated to show the answer without its buttons. Owners are `slack:<team>:<user>`
 owner's language is their Slack locale. Every request is acknowledged first and worked on
 after, one owner's events in arrival order. Slack's retries of an event carry the same
 `event_id`, which the engine handles once. The replies are kept in the owner's outbox with the
-answer and marked as each goes out, so a process killed in between leaves them for the next round.
+answer and go out through it (`bot.outbox`, the one delivery path, with its rate limit per
+workspace and its retries); this module sends one message per call and translates Slack's
+errors. Marking the answer on the question and the Home tab are best effort: their failure
+never stops the engine or the replies.
 """
 
 from __future__ import annotations
@@ -22,16 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -43,13 +40,12 @@ from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
 from bot.outbox import (
     Limits,
+    Outbox,
+    Refused,
     RetryLater,
     TransientError,
     Unreachable,
-    give_back,
-    mark_delivered,
     mark_unreachable,
-    new_holder,
     reply_entry_id,
 )
 from bot.pictures.studio import MissingPicture, picture
@@ -64,9 +60,9 @@ DEFAULT_API_URL = "https://slack.com/api/"
 ALT_TEXT_MAX = 1000
 """Slack's limit on an image's alternative text."""
 API_TIMEOUT = 10
-"""Seconds a Web API call may take before it is abandoned and retried."""
+"""Seconds a Web API call may take before it is abandoned (and retried by the outbox)."""
 LIMITS = Limits(per_second=20.0, per_chat_per_second=1.0)
-"""Slack allows about one message a second per conversation, and a workspace-wide budget."""
+"""Slack allows about one message a second per conversation, and a budget per workspace."""
 GONE = frozenset(
     {
         "account_inactive",
@@ -111,35 +107,32 @@ def split_owner(owner: str) -> tuple[str, str]:
     return team, user
 
 
-def web_client(api_url: str | None, token: str | None = None) -> AsyncWebClient:
-    """A Web API client that retries resets, timeouts, 5xx and 429s (waiting Slack's `Retry-After`).
+def web_client(api_url: str | None, token: str | None = None, timeout: float = API_TIMEOUT) -> AsyncWebClient:
+    """A Web API client that tries each call once: the outbox owns the one retry policy.
 
     A call gets API_TIMEOUT seconds, not slack_sdk's 30: an owner waiting longer should rather
-    have the message from the retry, or from the outbox's next round.
+    have the message from the outbox's next try.
     """
     return AsyncWebClient(
-        token=token,
-        base_url=api_url or DEFAULT_API_URL,
-        timeout=API_TIMEOUT,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(
-                max_retry_count=2,
-                error_types=[ServerConnectionError, ServerDisconnectedError, ClientOSError, TimeoutError],
-            ),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        ],
+        token=token, base_url=api_url or DEFAULT_API_URL, timeout=int(timeout), retry_handlers=[]
     )
 
 
 class SlackChannel:
     """Connects the engine to a Bolt `AsyncApp`: in one workspace (a bot token) or many (OAuth)."""
 
-    def __init__(self, engine: Engine, clock: Clock, api_url: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, api_url: str | None = None, outbox: Outbox | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.api_url = api_url or DEFAULT_API_URL
-        self.deliverer = new_holder(engine.store)  # holds the replies this process is sending
+        self.api_timeout: float = API_TIMEOUT
+        """Seconds a Web API call may take (set before `build`)."""
+        self.outbox = outbox or Outbox(engine.store, {}, {})
+        """Delivers the replies and the reminders, shared with the nudge loop of the process."""
+        self.outbox.add(CHANNEL, SlackSender(self), LIMITS)
+        self._aside_tasks: set[asyncio.Future[None]] = set()
         self.installations: StoreInstallations | None = None
         self.token: str | None = None
         self._queues: dict[str, asyncio.Lock] = {}
@@ -159,7 +152,7 @@ class SlackChannel:
         state_dir: Path | None = None,
     ) -> AsyncApp:
         """The Bolt app: with `token` for one workspace, or with OAuth for installing into many."""
-        client = web_client(self.api_url, token)
+        client = web_client(self.api_url, token, self.api_timeout)
         if token:
             self.token = token
             app = AsyncApp(signing_secret=signing_secret, client=client)  # the client carries the token
@@ -251,13 +244,10 @@ class SlackChannel:
         async def mark_answered() -> None:
             if not message.get("ts") or not channel:
                 return
-            try:
-                blocks = kit.answered(message.get("blocks") or [], labels)
-                await client.chat_update(
-                    channel=channel, ts=message["ts"], text=message.get("text", ""), blocks=blocks
-                )
-            except SlackApiError as error:  # too old or deleted: the answer stands anyway
-                log.info("could not mark the answer on the question: %s", failure(error)[0])
+            blocks = kit.answered(message.get("blocks") or [], labels)
+            await client.chat_update(
+                channel=channel, ts=message["ts"], text=message.get("text", ""), blocks=blocks
+            )
 
         await self._handle(client, team, user, event, before_replies=mark_answered)
 
@@ -293,7 +283,7 @@ class SlackChannel:
         team = str(body.get("team_id") or "")
         user = str(event.get("user") or "")
         if user:
-            await self.publish_home(client, team, user, force=True)
+            await _best_effort("views.publish", self.publish_home(client, team, user, force=True))
 
     async def on_other_event(self, event: dict[str, Any]) -> None:
         """An event the coach does not use: acknowledged (so Slack does not retry it), ignored."""
@@ -324,49 +314,25 @@ class SlackChannel:
                 language = await self._language(client, owner, user)
                 zone = self._zones.pop(owner, None)
                 event = InboundEvent(**{**vars(event), "language": language, "timezone": zone})
-            replies = await asyncio.to_thread(self.engine.handle, event, self.deliverer)
+            replies = await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
             if not replies:
                 return  # a retried event, handled already
             if before_replies is not None:
-                await before_replies()
-            await self._send_all(client, team, user, owner, replies, reply_entry_id(event))
+                self._aside(_best_effort("chat.update", before_replies()))
+            await self.outbox.deliver_replies(owner, reply_entry_id(event), replies)
+            self._aside(_best_effort("views.publish", self.publish_home(client, team, user)))
 
-    async def _send_all(
-        self, client: AsyncWebClient, team: str, user: str, owner: str, replies: list[Reply], entry: str
-    ) -> None:
-        """Send the replies the engine kept in the owner's outbox, noting each one as it goes out."""
-        store = self.engine.store
-        try:
-            channel = await self.open_dm(client, owner, user)
-            for index, reply in enumerate(replies):
-                try:
-                    data = await picture(self.engine.pictures, owner, reply)
-                except MissingPicture:
-                    log.exception("the picture of a reply to %s is gone; the reply is dropped", owner)
-                    await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
-                    continue
-                await post(client, channel, reply, data)
-                await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
-            await self.publish_home(client, team, user)
-        except SlackApiError as error:
-            code, _, again = failure(error)
-            if code in GONE:
-                log.info("owner %s cannot be reached (%s): marked inactive", owner, code)
-                await asyncio.to_thread(mark_unreachable, store, owner)
-            elif again:
-                log.warning("could not answer %s now (%s): the rest waits in their outbox", owner, code)
-            else:
-                log.error("Slack refused a reply to %s (%s); it is dropped", owner, code)
-            await asyncio.to_thread(give_back, store, owner, entry, not again)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # reset, timeout, not JSON
-            log.warning("could not answer %s now (%r): the rest waits in their outbox", owner, error)
-            await asyncio.to_thread(give_back, store, owner, entry)
+    def _aside(self, call: Any) -> None:
+        """Run a best-effort call beside the handling, which does not wait for it."""
+        task = asyncio.ensure_future(call)
+        self._aside_tasks.add(task)
+        task.add_done_callback(self._aside_tasks.discard)
 
     async def _say(self, client: AsyncWebClient, team: str, user: str, key: str) -> None:
         owner = owner_id(team, user)
         record = await asyncio.to_thread(self.engine.store.get, owner)
         text = self.engine.translators[record.language if record else DEFAULT_LANGUAGE].tr(key)
-        await post(client, await self.open_dm(client, owner, user), Reply(text))
+        await self.outbox.send_now(CHANNEL, owner, Reply(text))
 
     async def _language(self, client: AsyncWebClient, owner: str, user: str) -> str | None:
         """A new owner's language, from their Slack locale; None for an owner already known."""
@@ -376,6 +342,9 @@ class SlackChannel:
             info = await client.users_info(user=user, include_locale=True)
         except SlackApiError as error:
             log.info("no locale for %s: %s", owner, failure(error)[0])
+            return DEFAULT_LANGUAGE
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # the owner is not kept waiting
+            log.info("no locale for %s: %r", owner, error)
             return DEFAULT_LANGUAGE
         profile = info.get("user") or {}
         if profile.get("tz"):  # their time zone too: reminders at their hour without asking
@@ -459,12 +428,12 @@ class SlackChannel:
         """A client with the workspace's bot token, or None when it is not installed (any more)."""
         if self.token:
             if self._client is None:
-                self._client = web_client(self.api_url, self.token)
+                self._client = web_client(self.api_url, self.token, self.api_timeout)
             return self._client
         assert self.installations is not None
         # Looked up each time: a reinstall brings a new token, an uninstall takes it away.
         bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
-        return web_client(self.api_url, bot.bot_token) if bot else None
+        return web_client(self.api_url, bot.bot_token, self.api_timeout) if bot else None
 
 
 async def post(client: AsyncWebClient, channel: str, reply: Reply, data: bytes | None = None) -> None:
@@ -490,14 +459,28 @@ async def post(client: AsyncWebClient, channel: str, reply: Reply, data: bytes |
         await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
 
 
+async def _best_effort(what: str, call: Any) -> None:
+    """Make a call whose failure changes nothing for the owner's answer: one try, logged if it fails."""
+    try:
+        await call
+    except SlackApiError as error:
+        log.info("%s failed, and is let go: %s", what, failure(error)[0])
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        log.info("%s failed, and is let go: %r", what, error)
+
+
 class SlackSender:
-    """Delivers outbox messages (reminders) to owners' DMs, mapping errors for the outbox."""
+    """Sends outbox messages to owners' DMs, translating Slack's errors for the outbox."""
 
     def __init__(self, channel: SlackChannel) -> None:
         self.channel = channel
 
+    def scope(self, owner_id: str) -> str:
+        """One budget per workspace."""
+        return split_owner(owner_id)[0]
+
     async def send(self, owner: str, reply: Reply) -> None:
-        """Send one message; a 429 becomes RetryLater, a gone workspace or user Unreachable."""
+        """Send one message, in one try; a 429 becomes RetryLater, a gone workspace or user Unreachable."""
         team, user = split_owner(owner)
         client = await self.channel.client_for(team)
         if client is None:
@@ -505,8 +488,8 @@ class SlackSender:
         try:
             data = await picture(self.channel.engine.pictures, owner, reply)
             await post(client, await self.channel.open_dm(client, owner, user), reply, data)
-        except MissingPicture:
-            log.exception("the picture of a reminder to %s is gone; it is dropped", owner)
+        except MissingPicture as error:
+            raise Refused(f"its picture is gone: {error}") from error
         except SlackApiError as error:
             code, status, again = failure(error)
             if status == 429:
@@ -517,6 +500,6 @@ class SlackSender:
                 raise Unreachable(code) from error
             if again:
                 raise TransientError(code) from error
-            log.error("Slack refused a reminder to %s (%s); it is dropped", owner, code)
+            raise Refused(code) from error
         except (TimeoutError, aiohttp.ClientError, ValueError) as error:  # reset, timeout, not JSON
             raise TransientError(repr(error)) from error

@@ -22,6 +22,8 @@ LABEL_MAX = 75
 ACTIONS_MAX = 25
 CHECKBOXES_MAX = 10
 HOME_BLOCKS_MAX = 100
+MESSAGE_BLOCKS_MAX = 50
+TEXT_MAX = 40_000
 ALT_MAX = 2000
 
 CHOICE = "coach.choice"
@@ -102,12 +104,26 @@ def choice_blocks(reply: Reply) -> list[Block]:
 
 
 def messages(reply: Reply) -> list[tuple[str, list[Block]]]:
-    """A reply as Slack messages (`text`, `blocks`): long texts split, the choices on the last."""
-    parts = split_text(slack_commands(reply.text), SECTION_MAX)
-    out = [(escape(part), _sections(part)) for part in parts]
-    text, blocks = out[-1]
-    out[-1] = (text, blocks + choice_blocks(reply))
-    return out
+    """A reply as Slack messages (`text`, `blocks`), the choices on the last.
+
+    A text longer than a section takes several sections of one message; a second message only
+    past what one message holds (50 blocks, 40,000 characters of notification text).
+    """
+    parts = [part for part in split_text(slack_commands(reply.text), SECTION_MAX) if part] or [""]
+    choices = choice_blocks(reply)
+    out: list[tuple[list[str], list[Block]]] = [([], [])]
+    for part in parts:
+        texts, blocks = out[-1]
+        if blocks and (len(blocks) >= MESSAGE_BLOCKS_MAX or sum(map(len, texts)) + len(part) > TEXT_MAX):
+            out.append(([], []))
+            texts, blocks = out[-1]
+        texts.append(part)
+        blocks += _sections(part)
+    texts, blocks = out[-1]
+    if len(blocks) + len(choices) > MESSAGE_BLOCKS_MAX:
+        out.append(([], []))
+    out[-1][1].extend(choices)
+    return [(escape("\n".join(texts)), blocks) for texts, blocks in out]
 
 
 def answered(blocks: list[Block], labels: list[str]) -> list[Block]:

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import health
 from bot.app import App
-from bot.channels.slack import CHANNEL, LIMITS, SlackChannel, SlackSender, failure, web_client
+from bot.channels.slack import SlackChannel, failure, web_client
 from bot.config import ConfigError, Settings, Unreachable
 from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
 from bot.outage import reason
@@ -96,8 +96,7 @@ def web_app(
     served = bolt.web_app(path="/slack/events")
 
     async def nudges(_: web.Application) -> AsyncIterator[None]:
-        senders = {CHANNEL: SlackSender(channel)}
-        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: LIMITS}, sweep_interval))
+        task = asyncio.create_task(deliver_forever(app, channel.outbox, sweep_interval))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -118,8 +117,7 @@ def run_slack(app: App, listen: str, port: int, sweep_interval: float = INTERVAL
         async def socket_mode() -> None:
             stop = asyncio.Event()
             stop_on_signals(stop)
-            sender = {CHANNEL: SlackSender(channel)}
-            task = asyncio.create_task(deliver_forever(app, sender, {CHANNEL: LIMITS}, sweep_interval))
+            task = asyncio.create_task(deliver_forever(app, channel.outbox, sweep_interval))
             handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
             connected, _ = await until(stop, handler.connect_async())  # type: ignore[no-untyped-call]
             if connected:

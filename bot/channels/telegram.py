@@ -6,8 +6,12 @@ keyboard whose `callback_data` is `<step>|<choice>`. After a tap the question is
 the answer and loses its keyboard, so a second tap does nothing. A multiple choice toggles ☑/☐
 on its buttons and is sent with "Done". One owner's updates are handled in order, different
 owners' concurrently. Texts are sent as plain text: nothing an owner typed is read as markup.
-The engine keeps the replies in the owner's outbox in the same write as the answer; each is
-marked as it goes out, so a process killed in between leaves them for the next round.
+The engine keeps the replies in the owner's outbox in the same write as the answer, and the
+update is confirmed to Telegram once that write is done; the replies then go out through the
+outbox (`bot.outbox`), the one delivery path, with its rate limit and retries, which this
+module only feeds with one-call sends and a translation of Telegram's errors. Answering the
+button press (`answerCallbackQuery`) and marking the answer on the question are best effort:
+their failure never stops the engine or the replies.
 """
 
 from __future__ import annotations
@@ -31,9 +35,8 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -42,13 +45,6 @@ from telegram.ext import (
     TypeHandler,
 )
 from telegram.request import HTTPXRequest
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from bot.channels.text import split_text
 from bot.clock import Clock
@@ -56,16 +52,7 @@ from bot.commands import COMMANDS
 from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
-from bot.outbox import (
-    RetryLater,
-    TransientError,
-    Unreachable,
-    give_back,
-    mark_delivered,
-    mark_unreachable,
-    new_holder,
-    reply_entry_id,
-)
+from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable, reply_entry_id
 from bot.pictures.studio import MissingPicture, Pictures, picture
 
 log = logging.getLogger(__name__)
@@ -76,6 +63,9 @@ MAX_CALLBACK = 64
 MAX_CAPTION = 1024
 CHECKED, UNCHECKED = "☑ ", "☐ "
 DONE_MARK = "="
+CONNECTIONS = 64
+"""Connections kept to the Bot API: enough for Telegram's 30 messages a second with slow answers;
+httpx looks through the whole pool for every request, so no more."""
 
 
 def owner_id(user_id: int) -> str:
@@ -211,28 +201,31 @@ class PerOwnerProcessor(BaseUpdateProcessor):
 
 
 class TelegramChannel:
-    """Connects the engine to a Telegram `Application`."""
+    """Connects the engine to a Telegram `Application`; sends through `outbox`, shared with the reminders."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, outbox: Outbox | None = None) -> None:
         self.engine = engine
         self.clock = clock
-        self.deliverer = new_holder(engine.store)  # holds the replies this process is sending
+        self.outbox = outbox or Outbox(engine.store, {}, {})
         self._warned_groups: set[int] = set()
+        self._aside_tasks: set[asyncio.Future[None]] = set()
 
     def build(
         self,
         token: str,
         base_url: str | None = None,
-        retries: int = 3,
+        retries: int = 5,
         after_init: Callable[[Any], Awaitable[None]] | None = None,
         before_stop: Callable[[Any], Coroutine[Any, Any, None]] | None = None,
         overall_per_second: float = 30,
+        read_timeout: float = 5.0,
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         """The Application, pointed at `base_url` (a self-hosted Bot API server, or a test's fake).
 
         `run_polling` (or `serve_webhook`) sets the command menu, then calls `after_init`, once started,
-        and `before_stop` when stopping.
-        Sending is held to `overall_per_second` (Telegram's ~30/s; 0 lifts it, for benchmarks).
+        and `before_stop` when stopping. The bot's messages go through the outbox: `retries` tries
+        each, at most `overall_per_second` (Telegram's ~30/s; 0 lifts it, for benchmarks). A call
+        Telegram holds longer than `read_timeout` seconds is given up and tried again.
         """
 
         async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -240,20 +233,25 @@ class TelegramChannel:
             if after_init is not None:
                 await after_init(application)
 
-        limiter = AIORateLimiter(overall_max_rate=overall_per_second, max_retries=retries)
+        async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+            if before_stop is not None:
+                await before_stop(application)
+            await self.outbox.close()
+
         api, files = bot_urls(base_url)
         bot = ConfirmWhenHandled(
             token,
             base_url=api,
             base_file_url=files,
-            request=HTTPXRequest(connection_pool_size=256),
+            request=HTTPXRequest(connection_pool_size=CONNECTIONS, read_timeout=read_timeout),
             get_updates_request=HTTPXRequest(),
-            rate_limiter=limiter,
         )
+        limits = Limits(per_second=overall_per_second or 1e9, attempts=max(1, retries))
+        if not overall_per_second:
+            limits = Limits(per_second=1e9, per_chat_per_second=1e9, attempts=max(1, retries))
+        self.outbox.add(CHANNEL, TelegramSender(bot, self.engine.pictures), limits)
         builder = ApplicationBuilder().bot(bot)
-        builder = builder.concurrent_updates(PerOwnerProcessor()).post_init(post_init)
-        if before_stop is not None:
-            builder = builder.post_stop(before_stop)
+        builder = builder.concurrent_updates(PerOwnerProcessor()).post_init(post_init).post_stop(post_stop)
         application = builder.build()
         application.add_handler(TypeHandler(Update, self.on_update))
         return application
@@ -270,76 +268,94 @@ class TelegramChannel:
     # --- inbound ----------------------------------------------------------------------------
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Translate one update, ask the engine, send its replies; then let it be confirmed."""
+        """Translate one update, ask the engine, send its replies; confirm it once it is stored."""
         try:
             await self._on_update(update, context)
-        finally:
-            if isinstance(context.bot, ConfirmWhenHandled):
-                context.bot.handled(update.update_id)
+        finally:  # nothing was stored (an update the coach ignores), or it was confirmed already
+            self._confirm(update, context)
+
+    @staticmethod
+    def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.bot, ConfirmWhenHandled):
+            context.bot.handled(update.update_id)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot:
             return
         if chat.type != "private":
-            await self._only_private(update, context)
+            await self._only_private(update)
             return
         language = normalise_language(user.language_code)
         base = {"event_id": f"tg:{update.update_id}", "language": language}
         at = self.engine_now()
         if update.callback_query is not None:
-            await self._on_tap(update.callback_query, owner_id(user.id), base, context)
+            await self._on_tap(update, update.callback_query, owner_id(user.id), base, context)
             return
         message = update.message
         if update.edited_message is not None:
-            await self._say(context, chat.id, owner_id(user.id), "telegram.edited", language)
+            await self._say(owner_id(user.id), "telegram.edited", language)
             return
         if message is None:
             return
-        if message.text is None:
-            await self._say(context, chat.id, owner_id(user.id), "telegram.unsupported", language)
-            return
         text = message.text
+        if message.forward_origin is not None:  # a forwarded post: its link may be in a caption, or hidden
+            hidden = [e.url for e in (*message.entities, *message.caption_entities) if e.url]
+            text = " ".join(part for part in (text or message.caption, *hidden) if part) or None
+        if text is None:
+            await self._say(owner_id(user.id), "telegram.unsupported", language)
+            return
         event = InboundEvent.from_text(owner_id(user.id), CHANNEL, at, text, **base)
-        await self._handle(context, chat.id, event)
+        await self._handle(update, context, event)
 
     async def _on_tap(
-        self, query: CallbackQuery, owner: str, base: dict[str, Any], context: ContextTypes.DEFAULT_TYPE
+        self,
+        update: Update,
+        query: CallbackQuery,
+        owner: str,
+        base: dict[str, Any],
+        context: ContextTypes.DEFAULT_TYPE,
     ) -> None:
         step, _, choice = str(query.data or "").partition("|")
         message = query.message if isinstance(query.message, Message) else None
+        # The spinner on the button stops as soon as Telegram hears back; whatever happens to
+        # that call, the tap is handled.
+        self._aside(_best_effort("answerCallbackQuery", query.answer()))
         if choice.startswith("~") and message is not None and message.reply_markup is not None:
             markup, _ = _toggled(message.reply_markup, choice[1:])
-            await query.answer()
-            await query.edit_message_reply_markup(reply_markup=markup)
+            await _best_effort("editMessageReplyMarkup", query.edit_message_reply_markup(reply_markup=markup))
             return
         choices = (
             tuple(_checked(message.reply_markup if message else None)) if choice == DONE_MARK else (choice,)
         )
-        await query.answer()
         if not choices:
             return
         event = InboundEvent(owner, CHANNEL, self.engine_now(), choices=choices, step=step or None, **base)
-        replies = await asyncio.to_thread(self.engine.handle, event, self.deliverer)
-        if message is not None and replies is not None:
+        replies = await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
+        self._confirm(update, context)
+        if message is not None and replies:
             labels = [
                 b.text.removeprefix(CHECKED)
                 for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
                 for b in row
                 if str(b.callback_data).split("|", 1)[1].lstrip("~") in choices
             ]
-            try:
-                await query.edit_message_text(f"{message.text}\n\n→ {', '.join(labels)}", reply_markup=None)
-            except BadRequest as error:  # the message is too old or unchanged: the answer stands
-                log.info("could not mark the answer on the question: %s", error)
-        chat_id = message.chat_id if message is not None else int(owner.split(":", 1)[1])
-        await self._send_all(context, chat_id, owner, replies, reply_entry_id(event))
+            text = f"{message.text}\n\n→ {', '.join(labels)}"
+            self._aside(_best_effort("editMessageText", query.edit_message_text(text, reply_markup=None)))
+        await self.outbox.deliver_replies(owner, reply_entry_id(event), replies)
 
-    async def _handle(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: InboundEvent) -> None:
-        replies = await asyncio.to_thread(self.engine.handle, event, self.deliverer)
-        await self._send_all(context, chat_id, event.owner_id, replies, reply_entry_id(event))
+    def _aside(self, call: Coroutine[Any, Any, None]) -> None:
+        """Run a best-effort call beside the handling, which does not wait for it."""
+        task = asyncio.ensure_future(call)
+        self._aside_tasks.add(task)
+        task.add_done_callback(self._aside_tasks.discard)
 
-    async def _only_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: InboundEvent) -> None:
+        replies = await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
+        self._confirm(update, context)
+        await self.outbox.deliver_replies(event.owner_id, reply_entry_id(event), replies)
+
+    async def _only_private(self, update: Update) -> None:
         chat = update.effective_chat
         assert chat is not None
         if chat.id in self._warned_groups:
@@ -347,54 +363,34 @@ class TelegramChannel:
         self._warned_groups.add(chat.id)
         user = update.effective_user
         language = normalise_language(user.language_code if user else None) or DEFAULT_LANGUAGE
-        await context.bot.send_message(chat.id, self.engine.translators[language].tr("telegram.private_only"))
+        notice = Reply(self.engine.translators[language].tr("telegram.private_only"))
+        await self.outbox.send_now(CHANNEL, f"{CHANNEL}:{chat.id}", notice)
 
-    async def _say(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, owner: str, key: str, language: str | None
-    ) -> None:
+    async def _say(self, owner: str, key: str, language: str | None) -> None:
         record = await asyncio.to_thread(self.engine.store.get, owner)
         lang = record.language if record else (language or DEFAULT_LANGUAGE)
-        await context.bot.send_message(chat_id, self.engine.translators[lang].tr(key))
-
-    # --- outbound ---------------------------------------------------------------------------
-
-    async def _send_all(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, owner: str, replies: list[Reply], entry: str
-    ) -> None:
-        """Send the replies the engine kept in the owner's outbox, noting each one as it goes out."""
-        store = self.engine.store
-        for index, reply in enumerate(replies):
-            try:
-                data = await picture(self.engine.pictures, owner, reply)
-                await send_reply(context.bot, chat_id, reply, data=data)
-            except Forbidden:
-                log.info("owner %s blocked the bot: marked inactive", owner)
-                await asyncio.to_thread(mark_unreachable, store, owner)
-                await asyncio.to_thread(give_back, store, owner, entry, True)
-                return
-            except (BadRequest, MissingPicture):
-                log.exception("Telegram refused a reply to %s, or its picture is gone; it is dropped", owner)
-            except TelegramError as error:  # still failing after the retries: the next round sends it
-                log.warning("could not answer %s now (%s): the rest waits in their outbox", owner, error)
-                await asyncio.to_thread(give_back, store, owner, entry)
-                return
-            await asyncio.to_thread(mark_delivered, store, owner, entry, index + 1)
+        await self.outbox.send_now(CHANNEL, owner, Reply(self.engine.translators[lang].tr(key)))
 
     def engine_now(self) -> datetime:
         """The time stamped on events."""
         return self.clock.now()
 
 
-async def send_reply(
-    bot: Any, chat_id: int, reply: Reply, attempts: int = 5, data: bytes | None = None
-) -> None:
-    """Send one reply: its text (split if long), the keyboard on the last part; or its file.
+async def _best_effort(what: str, call: Awaitable[Any]) -> None:
+    """Make a call whose failure changes nothing for the owner's answer: one try, logged if it fails."""
+    try:
+        await call
+    except (TelegramError, TimeoutError) as error:
+        log.info("%s failed, and is let go: %r", what, error)
 
-    A file (`data`, the bytes of the reply's attachment) goes as a photo or a document, with the
-    text as its caption when it fits Telegram's 1,024 characters, else followed by the text.
-    429s are waited out by the rate limiter, and here once its retries ran out; timeouts and 5xx
-    are retried here with backoff (each retry logged as a warning), so a reply is not lost to a
-    passing fault. A 400 (the request itself is wrong) is not retried.
+
+async def send_reply(bot: Any, chat_id: int, reply: Reply, data: bytes | None = None) -> None:
+    """Send one reply, once: its text (split only past Telegram's 4,096 characters), or its file.
+
+    The keyboard goes on the last part. A file (`data`, the bytes of the reply's attachment) goes
+    as a photo or a document, with the text as its caption when it fits Telegram's 1,024
+    characters, else followed by the text. Errors are Telegram's; `TelegramSender` translates
+    them for the outbox, which retries.
     """
     attachment = reply.attachment
     text = reply.text
@@ -403,75 +399,48 @@ async def send_reply(
         payload = InputFile(content, filename=attachment.name)
         caption = text if len(text) <= MAX_CAPTION else None
         send = bot.send_photo if attachment.kind == "photo" else bot.send_document
-        async for attempt in _retrying(attempts):
-            with attempt:
-                await send(chat_id, payload, caption=caption)
+        await send(chat_id, payload, caption=caption)
         if caption is not None or not text:
             return
     parts = split_text(text, MAX_TEXT)
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 else None
-        async for attempt in _retrying(attempts):
-            with attempt:
-                await bot.send_message(chat_id, part, reply_markup=markup)
+        await bot.send_message(chat_id, part, reply_markup=markup)
 
 
-def _retrying(attempts: int) -> AsyncRetrying:
-    return AsyncRetrying(
-        retry=retry_if_exception(_transient),
-        wait=_wait,
-        stop=stop_after_attempt(attempts),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
-
-
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0.0
-    log.warning("Telegram call failed (%r): try %d again in %.1f s", error, state.attempt_number + 1, wait)
-
-
-def _wait(state: RetryCallState) -> float:
-    """What a 429 asks, once the rate limiter's own retries ran out; else exponential backoff."""
-    error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, RetryAfter):
-        after = error.retry_after
-        return after.total_seconds() if hasattr(after, "total_seconds") else float(after)
-    return float(_backoff(state))
-
-
-_backoff = wait_exponential(multiplier=0.2, max=10)
-
-
-def _transient(error: BaseException) -> bool:
-    """A timeout, a reset, a 5xx, a 429 storm, or an answer that is not JSON: worth another try."""
-    if isinstance(error, NetworkError | RetryAfter):
-        return not isinstance(error, BadRequest)
-    return type(error) is TelegramError and "Invalid server response" in str(error)
+def retry_after(error: RetryAfter) -> float:
+    """Seconds Telegram asks to wait (a `timedelta` since PTB 22.2)."""
+    after = error.retry_after
+    return after.total_seconds() if hasattr(after, "total_seconds") else float(after)
 
 
 class TelegramSender:
-    """Delivers outbox messages (nudges) through the bot, mapping errors for the outbox."""
+    """Sends outbox messages through the bot, translating Telegram's errors for the outbox."""
 
     def __init__(self, bot: Any, pictures: Pictures) -> None:
         self.bot = bot
         self.pictures = pictures
+        self._scope = f"bot{str(bot.token).split(':', 1)[0]}"
+
+    def scope(self, owner_id: str) -> str:
+        """One budget per bot token, whoever the owner."""
+        return self._scope
 
     async def send(self, owner: str, reply: Reply) -> None:
-        """Send one message to the owner's private chat (its id is the user id)."""
+        """Send one message to the owner's private chat (its id is the user id), in one try."""
         chat_id = int(owner.split(":", 1)[1])
         try:
             data = await picture(self.pictures, owner, reply)
             await send_reply(self.bot, chat_id, reply, data=data)
         except RetryAfter as error:
-            after = error.retry_after
-            raise RetryLater(
-                after.total_seconds() if hasattr(after, "total_seconds") else float(after)
-            ) from error
+            raise RetryLater(retry_after(error)) from error
         except Forbidden as error:
             raise Unreachable(str(error)) from error
-        except (BadRequest, MissingPicture):
-            log.exception("Telegram refused a message to %s, or its picture is gone; it is dropped", owner)
-        except TelegramError as error:  # a timeout, a 5xx, a garbled answer: again later
-            raise TransientError(str(error)) from error
+        except BadRequest as error:
+            if "chat not found" in str(error).lower():
+                raise Unreachable(str(error)) from error
+            raise Refused(str(error)) from error
+        except MissingPicture as error:
+            raise Refused(f"its picture is gone: {error}") from error
+        except TelegramError as error:  # a timeout, a reset, a 5xx, an answer that is not JSON
+            raise TransientError(repr(error)) from error

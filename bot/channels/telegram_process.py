@@ -1,7 +1,7 @@
 """`coach telegram`: the bot's process, long polling or webhook, with the nudge loop inside it.
 
 On TinyDB one process owns the data folder, so the reminders are claimed and delivered here,
-through the same bot, rate limits and retries as the conversation. The token is checked
+through the same bot and outbox as the conversation: one rate limit, answers first. The token is checked
 (`getMe`) before anything starts: refused, or Telegram unreachable, is one line and an exit.
 SIGTERM and SIGINT stop it within seconds in either mode.
 """
@@ -21,13 +21,12 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import health
 from bot.app import App
-from bot.channels.telegram import CHANNEL, TelegramChannel, TelegramSender, bot_urls
+from bot.channels.telegram import TelegramChannel, bot_urls
 from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError, Settings, Unreachable
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
 from bot.outage import Outage, reason
-from bot.outbox import Limits
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
@@ -73,27 +72,36 @@ async def serve_webhook(
     stop: asyncio.Event | None = None,
     store: Any = None,
 ) -> None:
-    """Register the webhook with Telegram and serve it until SIGINT/SIGTERM (or `stop`)."""
+    """Register the webhook with Telegram and serve it until SIGINT/SIGTERM (or `stop`).
+
+    A signal while it starts stops it as cleanly as one while it serves.
+    """
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
-    async with application:
+    runner = web.AppRunner(webhook_app(application, secret, WEBHOOK_PATH, store), access_log=None)
+
+    async def start() -> None:
         await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
-        runner = web.AppRunner(webhook_app(application, secret, WEBHOOK_PATH, store), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, listen, port).start()
-        print(
-            f"coach telegram: listening on http://{listen}:{port}{WEBHOOK_PATH} for {webhook_url}",
-            file=sys.stderr,
-            flush=True,
-        )
+        await health.listen(runner, listen, port)
+
+    async with application:
         try:
-            await stop.wait()
+            started, _ = await until(stop, start())
+            if started:
+                print(
+                    f"coach telegram: listening on http://{listen}:{port}{WEBHOOK_PATH} for {webhook_url}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                await stop.wait()
         finally:
             await runner.cleanup()
-            await application.stop()
+            if application.running:
+                await application.stop()
             if application.post_stop is not None:
                 await application.post_stop(application)
 
@@ -120,22 +128,44 @@ async def serve_polling(
         outage.failed(error)
 
     async def watch() -> None:
-        while not stop.is_set():
-            if outage.down and time.monotonic() - last_error > quiet:
-                outage.recovered(at=last_error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), quiet / 4)
+        # PTB 22's polling task (private): it ends only when Telegram refuses the token, which
+        # PTB does not retry; that is then said in one line, like a token refused at start.
+        polling = getattr(application.updater, "_Updater__polling_task", None)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                if outage.down and time.monotonic() - last_error > quiet:
+                    outage.recovered(at=last_error)
+                await asyncio.wait({stopped, *([polling] if polling else [])}, timeout=quiet / 4)
+                if polling is not None and polling.done() and not polling.cancelled():
+                    if isinstance(polling.exception(), InvalidToken):
+                        raise refused()
+                    polling = None
+        finally:
+            stopped.cancel()
 
+    logging.getLogger("telegram.ext").addFilter(_WithoutInvalidToken())
     async with application:
-        started, _ = await until(stop, _start_polling(application, on_error))
-        if started:
-            await watch()
-        if application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
+        try:
+            started, _ = await until(stop, _start_polling(application, on_error))
+            if started:
+                await watch()
+        finally:
+            if application.updater.running:
+                with contextlib.suppress(TelegramError):  # the refusal that ended polling, said above
+                    await application.updater.stop()
+            if application.running:
+                await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+
+
+class _WithoutInvalidToken(logging.Filter):
+    """Drops PTB's traceback for a token refused while polling: the coach says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to keep the record."""
+        return "Invalid token" not in record.getMessage()
 
 
 async def _start_polling(application: Any, on_error: Any) -> None:
@@ -179,8 +209,7 @@ def run_telegram(
 
     async def start_nudges(application: Any) -> None:
         await describe(application.bot, app)
-        senders = {CHANNEL: TelegramSender(application.bot, app.engine.pictures)}
-        task = asyncio.create_task(deliver_forever(app, senders, {CHANNEL: Limits()}, sweep_interval))
+        task = asyncio.create_task(deliver_forever(app, channel.outbox, sweep_interval))
         background.add(task)  # keep a reference: the loop holds tasks weakly
         if health_port is not None and not webhook_url:
             served.append(await health.serve(app.store, listen, health_port))

@@ -130,11 +130,27 @@ class TerminalChat:
         except KeyboardInterrupt:
             pass
         except BrokenPipeError:  # the reader went away (`coach chat | head`): stop quietly
-            self.stdout = open(os.devnull, "w")  # noqa: SIM115 - only to absorb the final flush
+            self._absorb_output()
             return 0
         if self.interactive:
             print("\n" + self.engine.translators[self._language()].tr("terminal.bye"), file=self.stdout)
         return 0
+
+    def _absorb_output(self) -> None:
+        """Send what is left to write to /dev/null, the process's final flush of stdout included.
+
+        Python's documented way: the buffer still holds what the closed pipe refused, and
+        flushing it again at exit would print a traceback and end with status 120.
+        """
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            fileno = self.stdout.fileno()
+        except (OSError, ValueError):  # not a real file (a test's StringIO)
+            fileno = -1
+        if fileno >= 0:
+            os.dup2(devnull, fileno)
+        os.close(devnull)
+        self.stdout = open(os.devnull, "w")  # noqa: SIM115 - only to absorb our own last writes
 
     def _language(self) -> str:
         record = self.engine.store.get(self.owner_id)

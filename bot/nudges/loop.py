@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO, TypeVar
@@ -24,7 +24,7 @@ from bot.config import Unreachable
 from bot.feeds import polling as feeds_polling
 from bot.nudges.runner import Claimed, NudgeRunner
 from bot.outage import Outage, reason
-from bot.outbox import Limits, Outbox, Sender
+from bot.outbox import Outbox
 
 if TYPE_CHECKING:
     from bot.channels.senders import ChannelSenders
@@ -61,16 +61,14 @@ async def sweep_and_deliver(
     return claimed
 
 
-async def deliver_forever(
-    app: App, senders: Mapping[str, Sender], limits: Mapping[str, Limits], interval: float = INTERVAL
-) -> None:
-    """Inside a channel's process: sweep and deliver through its senders until cancelled.
+async def deliver_forever(app: App, outbox: Outbox, interval: float = INTERVAL) -> None:
+    """Inside a channel's process: sweep and deliver through the channel's outbox until cancelled.
 
     On TinyDB one process owns the data folder, so a channel's process claims and delivers the
-    reminders itself, with the same rate limits and retries as its conversations.
+    reminders itself, through the outbox its conversations use: one rate limit per bot token
+    or workspace for both, the answers to owners who are waiting first.
     """
     runner = NudgeRunner(app.engine)
-    outbox = Outbox(app.store, senders, limits)
     outage = Outage("reminders: a round failed", ceiling=interval)
     # On TinyDB this process owns the data: it polls the owners' feeds too (PostgreSQL: `coach nudges`).
     async with contextlib.nullcontext() if app.settings.database_url else feeds_polling.background(app):

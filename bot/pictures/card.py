@@ -277,7 +277,7 @@ def _figure(card: PlanCard, t: Translator) -> Figure:
 def draw(card: PlanCard, t: Translator) -> tuple[bytes, bytes]:
     """The card as (PNG bytes, PDF bytes)."""
     look.fonts()
-    with rc_context(look.RC):
+    with look.DRAWING, rc_context(look.RC):
         figure = _figure(card, t)
         png, pdf = io.BytesIO(), io.BytesIO()
         FigureCanvasAgg(figure)

@@ -6,7 +6,7 @@ self-promotion under its ceiling (weeks over it are triangles, not only another 
 row of marks for replies within the target (● on time, ✖ late, – nothing logged). Dates and
 numbers are the owner's (Babel). `bot.pictures.caption` says the same figures in words.
 
-Drawing is the costly part of a weekly push, so each thread keeps one figure per language and
+Drawing is the costly part of a weekly push, so a process keeps one figure per language and
 number of weeks and only changes its data from one owner to the next (a new figure costs about
 a third more); the PNG is reduced to the palette's colours (`look.palette`), a quarter of the bytes.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,32 +234,36 @@ class _Painter:
         )
 
 
-_painters = threading.local()
+_painters: OrderedDict[tuple[int, str], _Painter] = OrderedDict()
+PAINTERS_KEPT = 6
+"""Figures kept (about 8 MB each): the usual eight weeks in both languages, and a few shorter."""
 
 
 def _painter(weeks: int, t: Translator) -> _Painter:
-    """This thread's figure for `weeks` weeks in the translator's language."""
-    kept: dict[tuple[int, str], _Painter] = _painters.__dict__.setdefault("kept", {})
+    """The figure for `weeks` weeks in the translator's language (call holding `look.DRAWING`)."""
     key = (weeks, t.language)
-    if key not in kept:
+    if key not in _painters:
         look.fonts()
         with rc_context(look.RC):
-            kept[key] = _Painter(weeks, t)
-    return kept[key]
+            _painters[key] = _Painter(weeks, t)
+        while len(_painters) > PAINTERS_KEPT:
+            _painters.popitem(last=False)
+    _painters.move_to_end(key)
+    return _painters[key]
 
 
 def draw(series: WeekSeries, t: Translator) -> bytes:
     """The chart as PNG bytes."""
-    painter = _painter(len(series.weeks), t)
-    with rc_context(look.RC):
+    with look.DRAWING, rc_context(look.RC):
+        painter = _painter(len(series.weeks), t)
         painter.paint(series)
         return painter.png()
 
 
 def plotted(series: WeekSeries, t: Translator) -> Plotted:
     """Draw the chart and read back what it shows (for tests)."""
-    painter = _painter(len(series.weeks), t)
-    with rc_context(look.RC):
+    with look.DRAWING, rc_context(look.RC):
+        painter = _painter(len(series.weeks), t)
         painter.paint(series)
         painter.canvas.draw()  # type: ignore[no-untyped-call]
-    return painter.plotted()
+        return painter.plotted()

@@ -8,6 +8,7 @@ nothing under about 11 points once scaled down.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ def fonts() -> tuple[Path, ...]:
         font_manager.fontManager.addfont(str(path))
     return paths
 
+
+DRAWING = threading.Lock()
+"""One drawing at a time in a process: matplotlib's settings (`rc_context`) are process-wide, and
+the figures kept for the chart are shared. Threads would not draw faster anyway (the GIL)."""
 
 RC: dict[Any, Any] = {
     "font.family": FONT_FAMILY,

@@ -49,6 +49,10 @@ def handle(app: App, process: int, owners: int, start: datetime) -> None:
 class Recorder:
     """A channel that accepts everything at once."""
 
+    def scope(self, owner_id: str) -> str:
+        """One budget for all."""
+        return "bot"
+
     async def send(self, owner_id: str, reply: Reply) -> None:
         """Nothing to do: the delivery is written down when the outbox marks it."""
 

@@ -19,9 +19,14 @@ class FakeSender:
         self.unreachable: set[str] = set()
         self.cap = cap_per_second
         self.over_cap = 0
+        self.calls = 0
         self._window: deque[float] = deque()
 
+    def scope(self, owner_id: str) -> str:
+        return "fake"
+
     async def send(self, owner_id: str, reply: Reply) -> None:
+        self.calls += 1
         await asyncio.sleep(0)
         if owner_id in self.unreachable:
             raise Unreachable(owner_id)

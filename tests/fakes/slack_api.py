@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.chaos import Chaos
+
 SECRET = "fake-signing-secret-0123456789"
 TOKEN = "xoxb-111-fake-bot-token"
 
@@ -52,6 +54,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.chaos = Chaos()
 
     async def start(self) -> str:
         app = web.Application()
@@ -126,6 +129,12 @@ class FakeSlack:
         self.calls.append((method, args, token))
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
+        fault = self.chaos.draw(method)
+        if fault == "error":
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+        if fault == "timeout":
+            await self.chaos.hold(request)
+            return self.chaos.cut(request)
         failure = self.failures[method].popleft() if self.failures[method] else None
         if failure is not None and failure[0] == -1:
             await asyncio.sleep(float(failure[2]["stall"]))
@@ -152,7 +161,11 @@ class FakeSlack:
         team = self.tokens.get(str(token))
         if team is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        return web.json_response(self._answer(method, args, team))
+        answer = self._answer(method, args, team)
+        if fault == "late":  # taken, but the answer comes after the caller gave up
+            await self.chaos.hold(request)
+            return self.chaos.cut(request)
+        return web.json_response(answer)
 
     def _answer(self, method: str, args: dict[str, Any], team: str) -> dict[str, Any]:
         if method == "auth.test":

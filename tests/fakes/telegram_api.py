@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.chaos import Chaos
+
 BOT = {"id": 123, "is_bot": True, "first_name": "Coach", "username": "coach_bot"}
 
 
@@ -33,6 +35,8 @@ class FakeTelegram:
         self.stalled = 0  # calls held by `stall` right now
         self.webhook: dict[str, Any] | None = None
         self.confirmed = 0
+        self.chaos = Chaos()
+        self.sent_at: list[float] = []  # when each message was taken (time.monotonic())
         self._update_ids = itertools.count(first_update_id)  # Telegram never reuses an id
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
@@ -163,6 +167,13 @@ class FakeTelegram:
         self.calls.append((method, params))
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
+        fault = self.chaos.draw(method)
+        if fault == "error":
+            body = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+            return web.json_response(body, status=500)
+        if fault == "timeout":
+            await self.chaos.hold(request)
+            return self.chaos.cut(request)
         failure = self.failures[method].popleft() if self.failures[method] else None
         if failure is not None and failure[0] == -1:
             self.stalled += 1
@@ -186,6 +197,9 @@ class FakeTelegram:
             return web.json_response(body, status=status)
         handler = getattr(self, "_" + method, None)
         result = await handler(params) if handler else True
+        if fault == "late":  # taken, but the answer comes after the caller gave up
+            await self.chaos.hold(request)
+            return self.chaos.cut(request)
         return web.json_response({"ok": True, "result": result})
 
     async def _getMe(self, params: dict[str, Any]) -> Any:
@@ -220,6 +234,7 @@ class FakeTelegram:
             message["reply_markup"] = params["reply_markup"]
         async with self._changed:
             self.sent[chat_id].append(message)
+            self.sent_at.append(time.monotonic())
             self._changed.notify_all()
         self._chat_sent[chat_id].set()
         return message
