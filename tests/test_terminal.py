@@ -105,7 +105,7 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock, tmp_path
     assert chat.run() == 0
     shown = out.getvalue()
     assert app.engine.translators["fr"].tr("terminal.nudges") in shown
-    assert app.engine.translators["fr"].tr("memo.checkin") in shown
+    assert app.engine.translators["fr"].tr("memo.button.posted") in shown, "the reminder, with its one tap"
     assert app.store.get("terminal:ana").outbox == []
     charts = [p.suffix for p in tmp_path.iterdir() if p.is_file()]
     assert charts == [".png"], "/progress's chart (the memo offers it in one tap)"
