@@ -242,3 +242,18 @@ def test_the_three_month_review_sets_the_figures_against_today_and_proposes_what
     assert chat.record().state == "plan_cadence", "one tap opens the part, as /plan cadence"
     later = [c for day in range(1, 8) for c in runner.sweep(review_day + timedelta(days=day))]
     assert all("review" not in c.kinds for c in later), "one review per plan"
+
+
+def test_an_owner_says_their_city_once_and_reminders_follow_their_clock(app: App, clock: FixedClock) -> None:
+    clock.set(START.astimezone(UTC))
+    chat = OwnerChat(app.engine, clock, "telegram:77", language="fr")
+    chat.say("/start")
+    walk(chat, LOCAL_BAKERY)
+    assert chat.step == "@posting" and "Paris" in chat.last[-1].text, "the zone assumed, and how to change it"
+    chat.say("/settings timezone Montréal")
+    assert chat.record().prefs.timezone == "America/Montreal"
+    montreal = ZoneInfo("America/Montreal")
+    runner = NudgeRunner(app.engine)
+    monday = datetime(2026, 11, 30, 9, tzinfo=montreal)
+    assert all("weekly" not in c.kinds for c in runner.sweep(monday - timedelta(minutes=1)))
+    assert any("weekly" in c.kinds for c in runner.sweep(monday)), "the memo at 9:00 in Montreal"

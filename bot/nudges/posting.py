@@ -17,7 +17,7 @@ from bot.answers import match_choice
 from bot.events import Choice, Reply
 from bot.flows import Flows
 from bot.i18n import Translator
-from bot.nudges.prefs import parse_clock
+from bot.nudges.prefs import Prefs, city, parse_clock
 from bot.nudges.rules import targets
 from bot.store.base import OwnerRecord
 
@@ -59,7 +59,8 @@ def offer(record: OwnerRecord, flows: Flows, t: Translator) -> Reply:
         Choice(f"posting:{','.join(map(str, days))}@{hour:%H:%M}", f"{_days(days, t)} · {_clock(hour, t)}")
         for days, hour in options(record, flows)
     )
-    return Reply(t.tr("posting.ask"), choices=choices, step="@posting")
+    zone = Prefs.of(record.prefs, record.language).zone.key
+    return Reply(t.tr("posting.ask", city=city(zone)), choices=choices, step="@posting")
 
 
 def read(value: str) -> tuple[tuple[int, ...], time] | None:

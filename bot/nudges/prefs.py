@@ -6,6 +6,7 @@ daylight-saving changes, and quiet hours may span midnight.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -21,10 +22,27 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def find_timezone(name: str) -> str | None:
-    """The IANA zone named `name` (case-insensitive), or None when there is no such zone."""
-    wanted = name.strip().replace(" ", "_").casefold()
-    return next((zone for zone in _zones() if zone.casefold() == wanted), None)
+    """The IANA zone named `name`, or whose city it is (`Montréal`, `new york`), or None.
+
+    Case and accents do not matter, so a Telegram owner can answer with their city.
+    """
+    wanted = _fold(name.strip().replace(" ", "_"))
+    if not wanted:
+        return None
+    zones = sorted(_zones())
+    exact = next((zone for zone in zones if _fold(zone) == wanted), None)
+    return exact or next((zone for zone in zones if _fold(zone.rsplit("/", 1)[-1]) == wanted), None)
+
+
+def city(zone: str) -> str:
+    """The city a zone is named after: `America/New_York` → `New York`."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def parse_clock(text: str) -> time | None:
