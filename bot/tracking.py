@@ -119,5 +119,8 @@ def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
         )
     else:
         lines.append(t.tr("week.waiting_none"))
-    lines.append(t.tr("week.streak", weeks=t.number(streak(record, flows, prefs, now))))
+    kept = streaks.streak(record, flows, prefs, now)
+    lines.append(t.tr("week.streak", weeks=t.number(kept.weeks)))
+    if kept.frozen:
+        lines.append(t.count("memo.frozen", len(kept.frozen)))
     return "\n".join(lines)

@@ -99,7 +99,7 @@ def live(app: App, clock: FixedClock) -> tuple[Story, dict[str, OwnerChat]]:
 
 
 def test_twelve_weeks_of_reminders_for_three_owners(app: App, clock: FixedClock) -> None:
-    story, _ = live(app, clock)
+    story, chats = live(app, clock)
     t = app.engine.translators["fr"]
 
     for owner in (REGULAR, QUIET, PROMOTER):
@@ -125,6 +125,9 @@ def test_twelve_weeks_of_reminders_for_three_owners(app: App, clock: FixedClock)
     assert t.count("memo.frozen", 1) in week_after_the_gap
     assert t.count("memo.streak", 6) in week_after_the_gap, "five weeks, the frozen one, and the next"
     assert t.count("memo.streak", WEEKS - 1) in story.memos(REGULAR)[-1][1].replies[0].text
+    clock.set(at(WEEKS, 0, 10).astimezone(UTC))
+    progress = chats[REGULAR].say("/progress")[0].text
+    assert t.tr("week.streak", weeks=WEEKS - 1) in progress and t.count("memo.frozen", 1) in progress
 
     # The over-promoting owner: the numbers call for the tip on selling, and the next step says so.
     promoter_memos = [c for _, c in story.memos(PROMOTER)]
