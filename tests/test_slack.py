@@ -190,6 +190,12 @@ def test_a_whole_journey_from_coach_start_to_a_plan_in_slack(
     assert all(len(m["blocks"]) <= 50 for m in fake.dm(user))
     home = json.dumps(fake.views[user], ensure_ascii=False)
     assert ("Votre plan" if language == "fr" else "Your plan") in home
+    # The coaching is the same on Slack: the lessons of this owner's risks, and the warnings.
+    said = "\n".join(texts(fake, user))
+    t = slack_app.engine.translators[language]
+    assert record.taught and all(t.tr(f"topic.{topic}") in said for topic in record.taught)
+    if answers is BUSY_CONSULTANT:
+        assert "Let's be honest" in said and record.answers["plan_cadence"] == 1
 
 
 def test_a_slash_command_typed_elsewhere_is_answered_privately_in_the_dm(slack_app: App) -> None:

@@ -177,6 +177,14 @@ def test_a_whole_journey_from_start_to_plan_on_telegram(
             "answered questions lose their buttons"
         )
     assert all(len(m["text"]) <= 4096 for m in fake.sent[user])
+    # The coaching is the same on Telegram: the lessons of this owner's risks, with their source,
+    # and, for the consultant whose plan asked more than one hour, the honest warning.
+    said = "\n".join(m["text"] for m in fake.sent[user])
+    assert record.taught and all(
+        tg_app.engine.translators[language].tr(f"topic.{t}") in said for t in record.taught
+    )
+    if answers is BUSY_CONSULTANT:
+        assert "Let's be honest" in said and record.answers["plan_cadence"] == 1
 
 
 # --- reliability ----------------------------------------------------------------------------------
