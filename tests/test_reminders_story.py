@@ -260,3 +260,21 @@ def test_an_owner_says_their_city_once_and_reminders_follow_their_clock(app: App
     monday = datetime(2026, 11, 30, 9, tzinfo=montreal)
     assert all("weekly" not in c.kinds for c in runner.sweep(monday - timedelta(minutes=1)))
     assert any("weekly" in c.kinds for c in runner.sweep(monday)), "the memo at 9:00 in Montreal"
+
+
+def test_a_holiday_keeps_the_streak_without_spending_the_freeze(app: App, clock: FixedClock) -> None:
+    clock.set(START.astimezone(UTC))
+    chat = OwnerChat(app.engine, clock, "test:ana", language="fr")
+    chat.say("/start")
+    walk(chat, LOCAL_BAKERY)
+    t = app.engine.translators["fr"]
+    for week in (0, 1, 2, 5):
+        for day in (0, 2, 4):
+            clock.set(at(week, day, 12).astimezone(UTC))
+            chat.say("/posted instagram")
+    clock.set(at(3, 0, 10).astimezone(UTC))
+    chat.say("/settings holiday 2026-12-20")  # week 3 off; week 4 is simply quieter
+    clock.set(at(5, 6, 18).astimezone(UTC))
+    progress = chat.say("/progress")[0].text
+    assert t.tr("week.streak", weeks=4) in progress, "weeks 0, 1, 2 and 5; the holiday and a freeze between"
+    assert t.count("memo.frozen", 1) in progress, "one freeze spent, for week 4 only"
