@@ -1,17 +1,18 @@
 """Nudge sweeps over many owners, and a weekly push through a channel with a rate cap.
 
     .venv/bin/python benchmarks/nudges.py sweep --owners 10000 100000
-    .venv/bin/python benchmarks/nudges.py push --owners 10000 --cap 1000
+    .venv/bin/python benchmarks/nudges.py push --owners 10000 --cap 30
 
 `sweep`: owners with finished plans are put on file (TinyDB store, fsync off while populating),
 1 % of them due (their weekly check-in). Reports the time to open the store and build its due
 index (once per process), the time of one sweep that claims the due nudges, and the peak
 memory of the process.
 
-`push`: every owner has a weekly check-in claimed (3 messages each: the summary with a tip, two
-one-tap questions); the outbox delivers them through a fake channel that refuses anything over
-`cap` messages in any one-second window, at most 1 message per second per chat. Reports the
-achieved rate against the cap, messages over the cap, lost and duplicated.
+`push`: every owner has a weekly memo claimed (one message each: the week against the plan, the
+streak, the next step, a tip, the check-ins as buttons); the outbox delivers them through a fake
+channel that refuses anything over `cap` messages in any one-second window (Telegram's is 30),
+at most 1 message per second per chat. Reports the achieved rate against the cap, the time,
+messages over the cap, lost and duplicated.
 """
 
 from __future__ import annotations
@@ -127,8 +128,9 @@ def push(owners: int, cap: int) -> None:
         app.close()
     rate = sent / elapsed
     print(
-        f"{owners} owners, {expected} messages, cap {cap}/s: {rate:.0f} msg/s "
-        f"({100 * rate / cap:.1f} % of the cap) in {elapsed:.1f} s; over the cap {sender.over_cap}, "
+        f"{owners} owners, {expected} messages, cap {cap}/s: {rate:.1f} msg/s "
+        f"({100 * rate / cap:.1f} % of the cap) in {elapsed:.1f} s ({elapsed / 60:.1f} min); "
+        f"over the cap {sender.over_cap}, "
         f"lost {expected - len(sender.sent)}, duplicated {duplicated}, left in outboxes {left}"
     )
 

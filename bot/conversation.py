@@ -19,6 +19,7 @@ from bot.events import Choice, Reply
 from bot.facts import DERIVED_NAMES, derive, plan_fit, with_facts
 from bot.flows import DONE, Step
 from bot.machine import next_state
+from bot.nudges import posting
 from bot.turn import Turn
 
 MERGE_LIMIT = 1500
@@ -136,7 +137,18 @@ def emit_from(turn: Turn, state: str, texts: list[str]) -> list[Reply]:
     record.state = DONE
     if record.completed_at is None:
         record.completed_at = turn.now.isoformat()
+        return with_posting_question(turn, pack(turn, texts, None))
     return pack(turn, texts, None)
+
+
+def with_posting_question(turn: Turn, replies: list[Reply]) -> list[Reply]:
+    """End the plan with one tap for "when will you post?" (`bot.nudges.posting`)."""
+    offer = posting.offer(turn.record, turn.flows, turn.t)
+    if not replies or replies[-1].choices:
+        return [*replies, offer]
+    last = replies[-1]
+    merged = dataclasses.replace(offer, text=last.text + "\n\n" + offer.text)
+    return [*replies[:-1], merged]
 
 
 def pack(turn: Turn, texts: list[str], question: Reply | None) -> list[Reply]:

@@ -22,6 +22,7 @@ from bot.flows import DONE, Flows
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine
 from bot.nudges import rules
+from bot.nudges.prefs import find_timezone
 from bot.pictures.studio import Pictures
 from bot.store.base import OwnerRecord, Store, StoreError
 from bot.turn import Turn
@@ -115,6 +116,7 @@ class Engine:
         )
         if told:  # the channel says which language: no need to ask
             record.answers["language"] = told
+        record.prefs.timezone = find_timezone(event.timezone or "")  # the platform's, if it knows
         return record
 
     def _fallback_translator(self, event: InboundEvent) -> Translator:

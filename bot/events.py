@@ -26,6 +26,8 @@ class InboundEvent:
     args: str = ""
     event_id: str | None = None
     language: str | None = None
+    timezone: str | None = None
+    """The owner's IANA time zone when the platform knows it (Slack's `users.info` `tz`)."""
 
     @classmethod
     def from_text(cls, owner_id: str, channel: str, at: datetime, text: str, **kw: object) -> InboundEvent:

@@ -15,6 +15,7 @@ from babel.dates import format_time, get_day_names, parse_date
 from bot.answers import match_choice
 from bot.events import Choice, Reply
 from bot.i18n import Translator
+from bot.nudges import posting, streaks
 from bot.nudges.prefs import Prefs, find_timezone, parse_clock
 from bot.store.base import OwnerRecord
 
@@ -26,8 +27,12 @@ WORDS = {
     "pause": {"pause"},
     "resume": {"resume", "reprendre", "on"},
     "stop": {"stop", "off", "arret", "arrêt"},
+    "budget": {"budget", "limit", "limite", "max"},
+    "posting": {"posting", "post", "publication", "publier", "jours"},
 }
 ONE_TAP = ("pause", "resume", "stop")
+MAX_PER_WEEK = 14
+"""The most messages a week an owner can ask for: two a day."""
 
 
 def show(record: OwnerRecord, t: Translator) -> list[Reply]:
@@ -45,6 +50,8 @@ def show(record: OwnerRecord, t: Translator) -> list[Reply]:
         t.tr("settings.timezone_line", zone=prefs.zone.key),
         t.tr("settings.checkin_line", day=day, time=_clock(prefs.checkin_time, t)),
         t.tr("settings.quiet_line", start=_clock(prefs.quiet_start, t), end=_clock(prefs.quiet_end, t)),
+        t.tr("settings.budget_line", day=t.number(prefs.per_day), week=t.number(prefs.per_week)),
+        posting.line(record, t),
         status,
     ]
     if prefs.holiday_until:
@@ -72,6 +79,11 @@ def change(
         return t.tr("settings.timezone_set", zone=zone)
     if action == "checkin":
         return _set_checkin(record, rest, t, translators)
+    if action == "budget":
+        return _set_budget(record, rest, t)
+    if action == "posting":
+        chosen = posting.parse(rest, translators)
+        return posting.apply(record, *chosen, t) if chosen else t.tr("settings.posting_bad")
     if action == "quiet":
         start, _, end = rest.replace("–", "-").replace(" ", "").partition("-")
         begin, finish = parse_clock(start), parse_clock(end)
@@ -84,6 +96,7 @@ def change(
     if until is None or until < prefs.local(now).date():
         return t.tr("settings.holiday_bad")
     record.prefs.holiday_until = until.isoformat()
+    streaks.note_holiday(record, prefs, prefs.local(now).date(), until)
     return t.tr("settings.holiday_set", date=t.date(until))
 
 
@@ -99,7 +112,21 @@ def switch(record: OwnerRecord, action: str, t: Translator) -> str:
     prefs.paused = prefs.stopped = prefs.auto_paused = False
     prefs.holiday_until = None
     record.nudges.unanswered = 0
+    record.nudges.sent.pop("paused", None)
+    record.nudges.sent.pop("farewell", None)
     return t.tr("settings.resumed")
+
+
+def _set_budget(record: OwnerRecord, rest: str, t: Translator) -> str:
+    """`/settings budget 1 3`: at most 1 message a day and 3 a week (the weekly memo included)."""
+    words = rest.replace("/", " ").split()
+    if len(words) != 2 or not all(w.isdigit() for w in words):
+        return t.tr("settings.budget_bad")
+    per_day, per_week = int(words[0]), int(words[1])
+    if not 1 <= per_day <= per_week <= MAX_PER_WEEK:
+        return t.tr("settings.budget_bad")
+    record.prefs.per_day, record.prefs.per_week = per_day, per_week
+    return t.tr("settings.budget_set", day=t.number(per_day), week=t.number(per_week))
 
 
 def _set_checkin(record: OwnerRecord, rest: str, t: Translator, translators: list[Translator]) -> str:

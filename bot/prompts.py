@@ -11,6 +11,7 @@ from bot.answers import match_choice
 from bot.events import Choice, Reply
 from bot.flows import DONE
 from bot.i18n import LANGUAGES
+from bot.nudges import posting, review
 from bot.turn import Turn
 
 RESTART, LANGUAGE, PLAN_EDIT, DELETE, INTENT = "restart", "language", "plan_edit", "delete", "intent"
@@ -101,6 +102,12 @@ def meta_choice(turn: Turn, choice: str) -> list[Reply]:
         return switch_language(turn, value)
     if kind == "checkin":
         return checkin(turn, value)
+    if kind == "posting":
+        return posting_choice(turn, value)
+    if kind == "review" and record.completed_at is not None:
+        return review.answer(record, turn.flows, t, value, turn.now)
+    if kind == "chart" and record.completed_at is not None:
+        return commands.run(turn, "progress", "")
     if kind == "settings" and value in owner_settings.ONE_TAP:
         return conversation.then_ask(turn, owner_settings.switch(record, value, t))
     if kind == "restart" and prompt == RESTART:
@@ -143,6 +150,18 @@ def restart(turn: Turn) -> list[Reply]:
     record.editing = False
     record.completed_at = None
     return conversation.begin(turn)
+
+
+def posting_choice(turn: Turn, value: str) -> list[Reply]:
+    """`posting:ask` offers days and hours that fit the plan; `posting:0,2,4@12:00` keeps one."""
+    if turn.record.completed_at is None:
+        return conversation.then_ask(turn, turn.t.tr("input.stale_choice"))
+    if value == "ask":
+        return [posting.offer(turn.record, turn.flows, turn.t)]
+    chosen = posting.read(value)
+    if chosen is None:
+        return conversation.then_ask(turn, turn.t.tr("input.stale_choice"))
+    return conversation.then_ask(turn, posting.apply(turn.record, *chosen, turn.t))
 
 
 def checkin(turn: Turn, value: str) -> list[Reply]:

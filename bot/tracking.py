@@ -8,6 +8,7 @@ from bot.answers import match_choice
 from bot.feeds import counting
 from bot.flows import Flows
 from bot.i18n import Translator
+from bot.nudges import streaks
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import targets
 from bot.store.base import OwnerRecord, Post, ReplyWait, Waiting
@@ -82,20 +83,8 @@ def _posts_between(record: OwnerRecord, start: datetime, end: datetime) -> list[
 
 
 def streak(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) -> int:
-    """Weeks in a row with at least the planned number of posts, this week counted once it is."""
-    cadence, _ = targets(flows, record)
-    if not cadence or not record.completed_at:
-        return 0
-    completed = datetime.fromisoformat(record.completed_at)
-    start = _week_start(prefs, now)
-    count = 1 if len(_posts_between(record, start, now + timedelta(seconds=1))) >= cadence else 0
-    for _ in range(104):
-        previous = _week_start(prefs, start - timedelta(days=3))
-        if start <= completed or len(_posts_between(record, previous, start)) < cadence:
-            break
-        count += 1
-        start = previous
-    return count
+    """Weeks in a row with at least the planned number of posts (freezes and holidays keep it)."""
+    return streaks.streak(record, flows, prefs, now).weeks
 
 
 def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> str:
@@ -130,5 +119,8 @@ def week_view(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
         )
     else:
         lines.append(t.tr("week.waiting_none"))
-    lines.append(t.tr("week.streak", weeks=t.number(streak(record, flows, prefs, now))))
+    kept = streaks.streak(record, flows, prefs, now)
+    lines.append(t.tr("week.streak", weeks=t.number(kept.weeks)))
+    if kept.frozen:
+        lines.append(t.count("memo.frozen", len(kept.frozen)))
     return "\n".join(lines)

@@ -44,7 +44,8 @@ def finish_plan(
 
 
 def kinds(claimed) -> list[str]:
-    return sorted(c.kind for c in claimed)
+    """Every kind the claimed messages carry (a memo may carry a reminder too)."""
+    return sorted(kind for c in claimed for kind in c.kinds)
 
 
 def local(year: int, month: int, day: int, hour: int, minute: int = 0, zone: ZoneInfo = PARIS) -> datetime:
@@ -94,7 +95,7 @@ def test_no_reply_nudge_once_replies_are_done(app: App, clock: FixedClock) -> No
     assert kinds(NudgeRunner(app.engine).sweep(local(2026, 11, 24, 18))) == []
 
 
-def test_the_weekly_check_in_comes_monday_at_nine_with_summary_tip_and_check_in(
+def test_the_weekly_memo_comes_monday_at_nine_as_one_message_with_its_check_ins(
     app: App, clock: FixedClock
 ) -> None:
     chat = finish_plan(app, clock)
@@ -104,11 +105,11 @@ def test_the_weekly_check_in_comes_monday_at_nine_with_summary_tip_and_check_in(
     assert kinds(runner.sweep(local(2026, 11, 30, 8, 59))) == []
     claimed = runner.sweep(local(2026, 11, 30, 9, 0))
     assert kinds(claimed) == ["weekly"]
-    replies = claimed[0].replies
-    assert "Boulangerie Dupain" in replies[0].text
-    assert "Source" in replies[0].text, "the tip of the week cites its article"
-    choice_ids = {c.id for r in replies for c in r.choices}
-    assert {"checkin:posted:yes", "checkin:posted:no", "checkin:waiting:none"} <= choice_ids
+    (memo,) = claimed[0].replies
+    assert "Boulangerie Dupain" in memo.text
+    assert "Source" in memo.text, "the tip of the week cites its article"
+    choice_ids = {c.id for c in memo.choices}
+    assert {"checkin:posted:yes", "checkin:waiting:none", "checkin:waiting:many", "posting:ask"} <= choice_ids
 
 
 def test_one_tap_check_in_answers_are_recorded(app: App, clock: FixedClock) -> None:
@@ -283,7 +284,7 @@ def test_restart_in_the_middle_of_a_sweep_loses_nothing_and_doubles_nothing(
     NudgeRunner(second.engine).sweep(local(2026, 11, 30, 9, 5))
     for n in range(6):
         record = second.store.get(f"test:owner{n}")
-        assert sorted(e.kind for e in record.outbox) == ["cadence", "weekly"], n
+        assert [e.kind for e in record.outbox] == ["weekly"], n  # the memo carries the posting reminder
     second.close()
 
 
@@ -303,8 +304,9 @@ def test_two_runners_at_once_claim_each_nudge_once(settings: Settings, clock: Fi
         thread.start()
     for thread in threads:
         thread.join()
-    claimed = [(c.owner_id, c.kind) for result in results for c in result]
+    claimed = [(c.owner_id, kind) for result in results for c in result for kind in c.kinds]
     assert len(claimed) == len(set(claimed)) == 16
+    assert sum(len(result) for result in results) == 8, "one message per owner"
     app.close()
 
 
@@ -344,9 +346,9 @@ def test_when_retries_run_out_the_message_waits_for_the_next_round(app: App, clo
     limits = Limits(per_second=100, per_chat_per_second=100, attempts=2, max_backoff=0.01)
     assert _deliver(app, sender, limits) == 0
     assert len(app.store.get("test:ana").outbox) == 1
-    assert _deliver(app, sender, limits) == 2  # a third failure, then through
+    assert _deliver(app, sender, limits) == 1  # a third failure, then through
     assert app.store.get("test:ana").outbox == []
-    assert len(sender.sent) == 2
+    assert len(sender.sent) == 1
 
 
 def test_replies_a_killed_process_was_sending_go_out_on_the_next_round(app: App, clock: FixedClock) -> None:
@@ -400,8 +402,8 @@ def test_dry_run_at_a_given_time_lists_what_would_go_to_whom(
     monkeypatch.setenv("COACH_DATA_DIR", str(settings.data_dir))
     assert main(["nudges", "--once", "--dry-run", "--at", "2026-12-07T09:00:00+01:00"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 2, "one message per owner: the memo carries the posting reminder"
     assert all(line.startswith("2026-12-07T09:00:00+01:00  test:owner") for line in lines)
-    assert {line.split()[2] for line in lines} == {"cadence", "weekly"}
+    assert {line.split()[2] for line in lines} == {"weekly"}
     assert main(["nudges", "--once", "--dry-run", "--at", "2026-12-07T09:00:00+01:00"]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 4, "a dry run changes nothing"
+    assert len(capsys.readouterr().out.splitlines()) == 2, "a dry run changes nothing"

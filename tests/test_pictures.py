@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -225,21 +225,22 @@ def test_no_card_before_the_plan_is_made(ana: OwnerChat) -> None:
     assert replies[-1].step == ana.step, "the question is asked again"
 
 
-def test_the_weekly_check_in_carries_the_chart_drawn_ahead_and_kept_by_reference(
+def test_the_weekly_memo_is_one_message_and_its_chart_one_tap_away(
     app: App, clock: FixedClock, settings: Settings
 ) -> None:
-    owner_story(app, clock, "test:owner", LOCAL_BAKERY, PARIS)
+    chat = owner_story(app, clock, "test:owner", LOCAL_BAKERY, PARIS)
     claimed = NudgeRunner(app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=PARIS))
-    weekly = next(c for c in claimed if c.kind == "weekly")
-    charted = [r for r in weekly.replies if r.attachment is not None]
-    assert [r.attachment.ref for r in charted] == ["chart:2026-11-29"]  # the weeks up to Sunday
-    # Drawn ahead: on the shelf before anything is sent, and what is sent is that very file.
-    kept = list((settings.data_dir / "pictures" / owner_key("test:owner")).glob("chart-2026-11-29.*"))
-    assert len(kept) == 1
-    assert app.engine.pictures.file("test:owner", charted[0].attachment) == kept[0].read_bytes()
-    # The outbox keeps the reference, not the picture.
+    (memo,) = next(c for c in claimed if c.kind == "weekly").replies
+    assert memo.attachment is None, "one message: 10,000 memos go out in minutes at 30 a second"
+    assert "chart:week" in {c.id for c in memo.choices}
+    clock.set(datetime(2026, 11, 30, 9, 5, tzinfo=PARIS).astimezone(UTC))
+    charted = [r for r in chat.tap("chart:week", step="@checkin") if r.attachment is not None]
+    assert len(charted) == 1 and charted[0].attachment.ref.startswith("chart:")
+    # Kept by reference: the picture is on the shelf, not in the record.
+    picture = app.engine.pictures.file("test:owner", charted[0].attachment)
+    assert picture.startswith(b"\x89PNG")
     stored = json.dumps(app.store.get("test:owner").to_doc())
-    assert "chart:2026-11-29" in stored and "PNG" not in stored and len(stored) < 30_000
+    assert "PNG" not in stored and len(stored) < 30_000
 
 
 def test_a_picture_is_drawn_again_when_the_owner_logs_more(app: App, clock: FixedClock) -> None:

@@ -61,7 +61,9 @@ def test_telegram_shows_the_chart_as_a_photo_and_sends_the_card_as_photo_and_pdf
     assert not files_app.store.get(f"telegram:{user}").outbox, "every reply went out"
 
 
-def test_the_weekly_check_in_goes_out_on_telegram_with_its_chart(files_app: App, clock: FixedClock) -> None:
+def test_the_weekly_memo_goes_out_on_telegram_as_one_message_with_its_buttons(
+    files_app: App, clock: FixedClock
+) -> None:
     user = 4343
     owner_story(files_app, clock, f"telegram:{user}", LOCAL_BAKERY, PARIS)
     claimed = NudgeRunner(files_app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=PARIS))
@@ -75,10 +77,9 @@ def test_the_weekly_check_in_goes_out_on_telegram_with_its_chart(files_app: App,
             await outbox.deliver_all([f"telegram:{user}"])
 
     fake = run_telegram(files_app, scenario)
-    photos = [m for m in fake.sent[user] if "photo" in m]
-    assert len(photos) == 1 and _png(photos[0]["photo"]["data"]) == ("PNG", (1080, 1350))
-    assert len(fake.sent[user]) == sum(len(c.replies) for c in claimed)
-    assert photos[0]["text"] == next(r.text for r in weekly.replies if r.attachment)
+    (sent,) = fake.sent[user]
+    assert "photo" not in sent and sent["text"] == weekly.replies[0].text
+    assert len(fake.sent[user]) == sum(len(c.replies) for c in claimed) == 1
 
 
 def test_slack_uploads_the_chart_and_the_card_as_files_with_alternative_text(
@@ -102,7 +103,7 @@ def test_slack_uploads_the_chart_and_the_card_as_files_with_alternative_text(
     assert pdf["data"].startswith(b"%PDF-") and pdf["alt_txt"] is None
 
 
-def test_the_weekly_check_in_goes_out_on_slack_with_its_chart(files_app: App, clock: FixedClock) -> None:
+def test_the_weekly_memo_goes_out_on_slack_as_one_message(files_app: App, clock: FixedClock) -> None:
     owner = "slack:T111:U78"
     owner_story(files_app, clock, owner, BUSY_CONSULTANT, LONDON)
     NudgeRunner(files_app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=LONDON))
@@ -112,8 +113,8 @@ def test_the_weekly_check_in_goes_out_on_slack_with_its_chart(files_app: App, cl
         await outbox.deliver_all([owner])
 
     fake = run_slack(files_app, scenario)
-    (chart,) = fake.files["DU78"]
-    assert _png(chart["data"]) == ("PNG", (1080, 1350)) and chart["name"].endswith("-2026-11-29.png")
+    assert not fake.files["DU78"], "the chart is one tap away, not sent with every memo"
+    assert len(fake.messages["DU78"]) == 1
     assert not files_app.store.get(owner).outbox
 
 

@@ -32,7 +32,7 @@ def test_every_step_can_be_resumed(settings: Settings, clock: FixedClock) -> Non
     app = build_app(settings, clock=clock)
     chat = OwnerChat(app.engine, clock, "terminal:bob", language="en")
     chat.say("/start")
-    while chat.step:
+    while chat.step and not chat.step.startswith("@"):  # after the plan, "when will you post?" is an offer
         step = chat.step
         resumed = OwnerChat(app.engine, clock, "terminal:bob", language="en")
         resumed.say("/start")

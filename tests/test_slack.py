@@ -178,10 +178,11 @@ def test_a_whole_journey_from_coach_start_to_a_plan_in_slack(
         await fake.wait_for(lambda: any(cost in text for text in texts(fake, user)))
         await fake.wait_for(lambda: cost in json.dumps(fake.views.get(user, {}), ensure_ascii=False))
 
-    fake = run(slack_app, scenario, FakeSlack(locales={user: locale}))
+    fake = run(slack_app, scenario, FakeSlack(locales={user: locale}, zones={user: "America/Montreal"}))
     record = slack_app.store.get(f"slack:T111:{user}")
     assert record.state == DONE and record.language == language
     assert fake.sent("users.info"), "a new owner's language comes from their Slack locale"
+    assert record.prefs.timezone == "America/Montreal", "and their time zone: reminders at their hour"
     answered = [m for m in fake.dm(user) if any(b["type"] == "context" for b in m["blocks"])]
     if not typed:
         assert answered, "tapped questions are updated to show the answer"

@@ -105,10 +105,10 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock, tmp_path
     assert chat.run() == 0
     shown = out.getvalue()
     assert app.engine.translators["fr"].tr("terminal.nudges") in shown
-    assert app.engine.translators["fr"].tr("checkin.posted") in shown
+    assert app.engine.translators["fr"].tr("memo.button.posted") in shown, "the reminder, with its one tap"
     assert app.store.get("terminal:ana").outbox == []
     charts = [p.suffix for p in tmp_path.iterdir() if p.is_file()]
-    assert charts == [".png", ".png"], "the check-in's chart, and /progress's"
+    assert charts == [".png"], "/progress's chart (the memo offers it in one tap)"
     again = io.StringIO()
     quiet = io.StringIO("")
     TerminalChat(app.engine, clock, "ana", "fr", stdin=quiet, stdout=again, pictures=tmp_path).run()

@@ -140,6 +140,7 @@ class SlackChannel:
         self._homes: dict[str, str] = {}
         self._home_charts: dict[str, tuple[str, str]] = {}
         self._languages: dict[str, str] = {}
+        self._zones: dict[str, str] = {}  # a new owner's Slack time zone, until their record exists
         self._client: AsyncWebClient | None = None
 
     def build(
@@ -310,7 +311,9 @@ class SlackChannel:
         owner = event.owner_id
         async with self._queues.setdefault(owner, asyncio.Lock()):
             if owner not in self._languages:  # maybe a new owner: their Slack locale
-                event = InboundEvent(**{**vars(event), "language": await self._language(client, owner, user)})
+                language = await self._language(client, owner, user)
+                zone = self._zones.pop(owner, None)
+                event = InboundEvent(**{**vars(event), "language": language, "timezone": zone})
             replies = await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
             if not replies:
                 return  # a retried event, handled already
@@ -343,7 +346,10 @@ class SlackChannel:
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # the owner is not kept waiting
             log.info("no locale for %s: %r", owner, error)
             return DEFAULT_LANGUAGE
-        return normalise_language(str((info.get("user") or {}).get("locale") or "")) or DEFAULT_LANGUAGE
+        profile = info.get("user") or {}
+        if profile.get("tz"):  # their time zone too: reminders at their hour without asking
+            self._zones[owner] = str(profile["tz"])
+        return normalise_language(str(profile.get("locale") or "")) or DEFAULT_LANGUAGE
 
     def _translator(self, owner: str) -> Translator:
         """The owner's language as last seen (read nothing: this runs before the ack)."""

@@ -6,6 +6,7 @@ daylight-saving changes, and quiet hours may span midnight.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -21,10 +22,27 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def find_timezone(name: str) -> str | None:
-    """The IANA zone named `name` (case-insensitive), or None when there is no such zone."""
-    wanted = name.strip().replace(" ", "_").casefold()
-    return next((zone for zone in _zones() if zone.casefold() == wanted), None)
+    """The IANA zone named `name`, or whose city it is (`Montréal`, `new york`), or None.
+
+    Case and accents do not matter, so a Telegram owner can answer with their city.
+    """
+    wanted = _fold(name.strip().replace(" ", "_"))
+    if not wanted:
+        return None
+    zones = sorted(_zones())
+    exact = next((zone for zone in zones if _fold(zone) == wanted), None)
+    return exact or next((zone for zone in zones if _fold(zone.rsplit("/", 1)[-1]) == wanted), None)
+
+
+def city(zone: str) -> str:
+    """The city a zone is named after: `America/New_York` → `New York`."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def parse_clock(text: str) -> time | None:
@@ -50,6 +68,10 @@ class Prefs:
     auto_paused: bool
     holiday_until: date | None
     stopped: bool
+    per_day: int = 1
+    per_week: int = 3
+    post_days: tuple[int, ...] = ()
+    post_time: time | None = None
 
     @classmethod
     def of(cls, stored: Settings, language: str) -> Prefs:
@@ -70,6 +92,10 @@ class Prefs:
             auto_paused=bool(stored.auto_paused),
             holiday_until=date.fromisoformat(holiday) if holiday else None,
             stopped=bool(stored.stopped),
+            per_day=max(1, int(stored.per_day)),
+            per_week=max(1, int(stored.per_week)),
+            post_days=tuple(sorted({int(d) % 7 for d in stored.post_days})),
+            post_time=parse_clock(stored.post_time) if stored.post_time else None,
         )
 
     @property
@@ -118,6 +144,19 @@ class Prefs:
         if candidate > moment:
             candidate = self.at_local(today - timedelta(days=back + 7), self.checkin_time)
         return candidate
+
+    def latest_post_slot(self, moment: datetime) -> datetime | None:
+        """The latest moment at or before `moment` the owner said they would post (None: not said)."""
+        if not self.post_days or self.post_time is None:
+            return None
+        today = self.local(moment).date()
+        for back in range(8):
+            day = today - timedelta(days=back)
+            if day.weekday() in self.post_days:
+                slot = self.at_local(day, self.post_time)
+                if slot <= moment:
+                    return slot
+        return None
 
     def week_key(self, moment: datetime) -> str:
         """The owner's local ISO week of `moment`, e.g. `2026-W49`."""

@@ -9,14 +9,18 @@ a long downtime yields at most one nudge per kind.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.flows import Flows
+from bot.nudges import budget, review
 from bot.nudges.prefs import Prefs
 from bot.store.base import OwnerRecord
 
-CADENCE, REPLIES, WEEKLY, PAUSED = "cadence", "replies", "weekly", "paused"
+CADENCE, REPLIES, WEEKLY, PAUSED, FAREWELL = "cadence", "replies", "weekly", "paused", "farewell"
+REVIEW = "review"
+UNBUDGETED = (WEEKLY, REVIEW)
+"""Kinds that never wait for the budget: they carry whatever else is due."""
 KINDS = (CADENCE, REPLIES, WEEKLY)
 TOPICS = {CADENCE: "irregular_posting", REPLIES: "unanswered_users", WEEKLY: None}
 """The coaching topic each rule stands on (the weekly tip picks its own)."""
@@ -25,6 +29,10 @@ GRACE = timedelta(days=1)
 """How long past the planned interval between two posts before the cadence nudge."""
 MAX_UNANSWERED = 3
 """Nudges in a row with no reaction before reminders pause themselves."""
+MEMO_LATE = timedelta(days=1)
+"""How late a weekly memo may still go (after quiet hours, a holiday's end, a downtime)."""
+SILENCE = timedelta(days=30)
+"""A month without a word after the pause: one polite last message says reminders stop."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,15 @@ def scheduled(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) ->
     found = []
     cadence, reply_hours = targets(flows, record)
     last = last_post_at(record)
-    if cadence and last:
+    slot = prefs.latest_post_slot(now)
+    if prefs.post_time is not None and prefs.post_days:
+        # The owner said when they post: remind then, only if nothing was logged that day.
+        completed = datetime.fromisoformat(record.completed_at) if record.completed_at else None
+        day_start = prefs.at_local(prefs.local(slot).date(), time(0)) if slot else None
+        logged = day_start is not None and any(day_start <= p.moment for p in record.posts)
+        if slot and completed and completed < slot and not logged:
+            found.append(Due(CADENCE, "slot " + slot.isoformat(), slot))
+    elif cadence and last:
         found.append(Due(CADENCE, "since " + last.isoformat(), last + timedelta(days=7 / cadence) + GRACE))
     waiting = record.waiting
     if reply_hours is not None and waiting.count > 0 and waiting.since:
@@ -85,7 +101,11 @@ def scheduled(record: OwnerRecord, flows: Flows, prefs: Prefs, now: datetime) ->
     if completed is not None:
         if checkin < completed:  # no check-in for a week before the plan existed
             checkin = prefs.latest_checkin(checkin + timedelta(days=7, seconds=1))
-        found.append(Due(WEEKLY, prefs.week_key(checkin), checkin))
+        if now - checkin <= MEMO_LATE:  # a memo missed by more than a day waits for its next day
+            found.append(Due(WEEKLY, prefs.week_key(checkin), checkin))
+    review_at = review.due_at(record, prefs)
+    if review_at is not None:
+        found.append(Due(REVIEW, review.period(record), review_at))
     return found
 
 
@@ -94,25 +114,74 @@ def _unsent(record: OwnerRecord, dues: list[Due]) -> list[Due]:
     return [d for d in dues if sent.get(d.kind) != d.period]
 
 
+def farewell_at(record: OwnerRecord, prefs: Prefs) -> datetime | None:
+    """When the polite last message is due: a month of silence after the pause (None: not due)."""
+    paused_at = record.nudges.sent.get(PAUSED)
+    if (
+        not record.active
+        or not prefs.auto_paused
+        or prefs.stopped
+        or prefs.paused
+        or record.nudges.unanswered < MAX_UNANSWERED
+        or not paused_at
+        or FAREWELL in record.nudges.sent
+    ):
+        return None
+    return datetime.fromisoformat(paused_at) + SILENCE
+
+
 def due(record: OwnerRecord, flows: Flows, now: datetime) -> list[Due]:
-    """The nudges to send at `now`: due, not yet sent for their period, outside quiet hours."""
+    """The nudges to send at `now`, to go out together as one message.
+
+    Due, not yet sent for their period, outside quiet hours and holidays, and within the
+    budget (`bot.nudges.budget`): the weekly memo always goes and carries whatever else is due.
+    """
     prefs = Prefs.of(record.prefs, record.language)
-    if not eligible(record, prefs) or prefs.in_quiet_hours(now):
+    if prefs.in_quiet_hours(now):
+        return []
+    farewell = farewell_at(record, prefs)
+    if farewell is not None and farewell <= now:
+        return [Due(FAREWELL, "once", farewell)]
+    if not eligible(record, prefs):
         return []
     holiday_end = prefs.holiday_end()
     if holiday_end is not None and now < holiday_end:
         return []
-    return [d for d in _unsent(record, scheduled(record, flows, prefs, now)) if d.at <= now]
+    found = [d for d in _unsent(record, scheduled(record, flows, prefs, now)) if d.at <= now]
+    if any(d.kind in UNBUDGETED for d in found) or budget.reminder_allowed(record, prefs, now):
+        return found
+    return []
+
+
+def _next_slot(prefs: Prefs, now: datetime) -> datetime | None:
+    if prefs.post_time is None or not prefs.post_days:
+        return None
+    today = prefs.local(now).date()
+    slots = (prefs.at_local(today + timedelta(days=k), prefs.post_time) for k in range(8))
+    return next((s for s in slots if s > now and prefs.local(s).weekday() in prefs.post_days), None)
 
 
 def next_check(record: OwnerRecord, flows: Flows, now: datetime) -> datetime | None:
     """The earliest moment after `now` something may become due (None: nothing can)."""
     prefs = Prefs.of(record.prefs, record.language)
+    farewell = farewell_at(record, prefs)
+    if farewell is not None:
+        return prefs.quiet_end_after(farewell) if prefs.in_quiet_hours(farewell) else farewell
     if not eligible(record, prefs):
         return None
     times = [d.at for d in _unsent(record, scheduled(record, flows, prefs, now))]
     times.append(prefs.latest_checkin(now) + timedelta(days=7))  # next week's check-in
+    slot = _next_slot(prefs, now)
+    if slot is not None:
+        times.append(slot)
     moment = max(min(times), now)
+    ready = [d for d in _unsent(record, scheduled(record, flows, prefs, now)) if d.at <= now]
+    if (
+        ready
+        and all(d.kind not in UNBUDGETED for d in ready)
+        and not budget.reminder_allowed(record, prefs, now)
+    ):
+        moment = budget.reopens(record, prefs, now)
     holiday_end = prefs.holiday_end()
     if holiday_end is not None and moment < holiday_end:
         moment = holiday_end

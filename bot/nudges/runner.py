@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bot import outbox
 from bot.engine import Engine
 from bot.events import Reply
-from bot.nudges import rules
+from bot.nudges import budget, rules
 from bot.nudges.compose import compose
 from bot.store.base import OwnerRecord
 
@@ -29,6 +29,8 @@ class Claimed:
     kind: str
     period: str
     replies: tuple[Reply, ...]
+    kinds: tuple[str, ...] = ()
+    """Every kind the message carries (the memo may carry a posting or replies reminder)."""
 
 
 class NudgeRunner:
@@ -68,24 +70,30 @@ class NudgeRunner:
         return True
 
     def _claim(self, record: OwnerRecord, now: datetime) -> list[Claimed]:
+        """Claim what is due as one message, within the budget (see `rules.due`)."""
+        dues = rules.due(record, self.flows, now)
+        if not dues:
+            return []
         translator = self.engine.translators[record.language]
-        found = []
-        for due in rules.due(record, self.flows, now):
-            kind = due.kind
-            if record.nudges.unanswered >= rules.MAX_UNANSWERED:
-                # Three nudges without a word back: say once that reminders pause, and stop.
-                kind = rules.PAUSED
-                record.prefs.auto_paused = True
-            replies = tuple(compose(kind, record, self.flows, translator, now))
+        kinds = [d.kind for d in dues]
+        if record.nudges.unanswered >= rules.MAX_UNANSWERED and kinds != [rules.FAREWELL]:
+            # Three messages without a word back: say once that reminders pause, and stop.
+            kinds = [rules.PAUSED]
+            record.prefs.auto_paused = True
+            record.nudges.sent[rules.PAUSED] = now.isoformat()
+        replies = tuple(compose(kinds, record, self.flows, translator, now))
+        for due in dues:
             record.nudges.sent[due.kind] = due.period
-            rules.note_sent(record, kind)
-            record.nudges.unanswered += 1
-            entry_id, at = f"{record.owner_id}|{kind}|{due.period}", now.astimezone(UTC).isoformat()
-            record.outbox.append(outbox.new_entry(entry_id, kind, at, replies))
-            found.append(Claimed(record.owner_id, kind, due.period, replies))
-            if kind == rules.PAUSED:
-                break
-        return found
+        main = next((d for k in (rules.REVIEW, rules.WEEKLY) for d in dues if d.kind == k), dues[0])
+        kind = kinds[0] if kinds in ([rules.PAUSED], [rules.FAREWELL]) else main.kind
+        for each in kinds:
+            rules.note_sent(record, each)
+        record.nudges.last_kind = kind  # the one a reaction is counted for
+        record.nudges.unanswered += 1
+        budget.note_bundle(record, now)
+        entry_id, at = f"{record.owner_id}|{kind}|{main.period}", now.astimezone(UTC).isoformat()
+        record.outbox.append(outbox.new_entry(entry_id, kind, at, replies))
+        return [Claimed(record.owner_id, kind, main.period, replies, tuple(kinds))]
 
     def take_outbox(self, owner_id: str) -> list[Reply]:
         """Hand over an owner's waiting messages to a channel that shows them right away."""

@@ -38,7 +38,9 @@ class Settings:
     """An owner's reminder settings as `/settings` keeps them (stored under `prefs`).
 
     Times of day are `HH:MM` on the owner's wall clock; `timezone` None means the default zone
-    of their language; `holiday_until` is an ISO date. `bot.nudges.prefs.Prefs` reads them.
+    of their language; `holiday_until` is an ISO date; `per_day` and `per_week` the reminder
+    budget; `post_days` (0 = Monday) and `post_time` when the owner said they will post.
+    `bot.nudges.prefs.Prefs` reads them.
     """
 
     timezone: str | None = None
@@ -50,6 +52,10 @@ class Settings:
     auto_paused: bool = False
     holiday_until: str | None = None
     stopped: bool = False
+    per_day: int = 1
+    per_week: int = 3
+    post_days: list[int] = field(default_factory=list)
+    post_time: str | None = None
 
     def to_doc(self) -> dict[str, Any]:
         """The settings as stored: only those the owner changed, as older coaches kept them."""
@@ -79,7 +85,10 @@ class ReminderState:
     `sent` holds the period last claimed per kind (a kind goes out once per period);
     `counts` the sent/reacted tallies for `coach stats`; `unanswered` the reminders in a row
     without a word back; `last_kind` the latest one, until the owner reacts; `tips` when each
-    weekly tip's topic was last shown (ISO time).
+    weekly tip's topic was last shown (ISO time) and `tip_counts` how often; `wordings` the
+    wording last used per reminder kind (never the same twice in a row); `bundles` when the
+    latest messages went out (ISO times, for the daily and weekly budget); `holiday_weeks` the
+    weeks (`2026-W49`) a holiday covered, which keep a streak.
     """
 
     sent: dict[str, str] = field(default_factory=dict)
@@ -87,6 +96,10 @@ class ReminderState:
     unanswered: int = 0
     last_kind: str | None = None
     tips: dict[str, str] = field(default_factory=dict)
+    tip_counts: dict[str, int] = field(default_factory=dict)
+    wordings: dict[str, int] = field(default_factory=dict)
+    bundles: list[str] = field(default_factory=list)
+    holiday_weeks: list[str] = field(default_factory=list)
 
     def count(self, kind: str) -> KindCount:
         """The tallies of `kind`, created at zero."""
@@ -100,6 +113,10 @@ class ReminderState:
             "unanswered": self.unanswered,
             "last_kind": self.last_kind,
             "tips": dict(self.tips),
+            "tip_counts": dict(self.tip_counts),
+            "wordings": dict(self.wordings),
+            "bundles": list(self.bundles),
+            "holiday_weeks": list(self.holiday_weeks),
         }
         return {key: value for key, value in doc.items() if value}
 

@@ -31,9 +31,15 @@ TOKEN = "xoxb-111-fake-bot-token"
 class FakeSlack:
     """The fake Web API and what it saw."""
 
-    def __init__(self, tokens: dict[str, str] | None = None, locales: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        tokens: dict[str, str] | None = None,
+        locales: dict[str, str] | None = None,
+        zones: dict[str, str] | None = None,
+    ) -> None:
         self.tokens = dict(tokens or {TOKEN: "T111"})
         self.locales = dict(locales or {})
+        self.zones = dict(zones or {})
         self.calls: list[tuple[str, dict[str, Any], str | None]] = []
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.views: dict[str, dict[str, Any]] = {}
@@ -176,7 +182,8 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(args["users"])}}
         if method == "users.info":
             user = str(args["user"])
-            return {"ok": True, "user": {"id": user, "locale": self.locales.get(user, "fr-FR")}}
+            zone = self.zones.get(user, "Europe/Paris")
+            return {"ok": True, "user": {"id": user, "locale": self.locales.get(user, "fr-FR"), "tz": zone}}
         if method == "chat.postMessage":
             ts = f"{1700000000 + next(self._ts)}.000100"
             message = {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks") or []}
