@@ -138,7 +138,10 @@ def _push(settings: Settings, clock: FixedClock, finish: bool) -> tuple[list[flo
 def _check(latencies: list[float], fake: FakeTelegram) -> None:
     assert len(latencies) == TALKERS * EXCHANGES
     p95 = statistics.quantiles(latencies, n=20)[-1]
-    assert p95 <= 2.0, f"the talking owners' answers took {p95:.2f} s at the 95th percentile"
+    # Were answers queued behind the push, they would wait for most of its minute. The 2 s target
+    # is a figure of benchmarks/telegram_push.py (docs/benchmarks.md); a unit test bound to wall
+    # time must hold on a busy machine too, so here the bound is what priority guarantees.
+    assert p95 <= 10.0, f"the talking owners' answers took {p95:.2f} s at the 95th percentile"
     assert _busiest_second(fake.sent_at) <= CAP, "more messages in one second than Telegram takes"
     pushed = sum(len(fake.sent[1_000_000 + n]) for n in range(PUSHED))
     assert pushed >= CAP * 5, f"the push stood still while owners talked ({pushed} reminders sent)"
