@@ -99,8 +99,8 @@ class OneOwner(RuleBasedStateMachine):
         if after is None:
             assert confirmed and before is not None and before.prompt == "delete", "the owner vanished"
             self.known = set()
-        elif not after.answers and confirmed:
-            self.known = set()  # a confirmed /restart starts afresh
+        elif confirmed and set(after.answers) <= {"language"}:
+            self.known = set(after.answers)  # a confirmed /restart starts afresh, in the same language
         else:
             lost = self.known - set(after.answers)
             assert not lost, f"earlier answers lost: {sorted(lost)}"
