@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,11 +17,15 @@ from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.events import Attachment, Reply
+from bot.nudges import compose
+from bot.nudges.compose import CAPTION_MAX
 from bot.nudges.runner import NudgeRunner
 from bot.pictures import chart, look
+from bot.pictures.caption import caption_length
 from bot.pictures.replies import series_of
 from bot.pictures.shelf import owner_key
 from bot.pictures.weeks import LATE, NONE, ON_TIME
+from bot.store.base import Post
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY, walk
 from tests.fakes.processes import run_coach
@@ -45,6 +49,7 @@ WAITS = [
     (datetime(2026, 11, 11, 9), datetime(2026, 11, 12, 9)),  # 24 h: late
 ]
 NOW = datetime(2026, 11, 26, 15, 0)  # Thursday of the fourth week
+LONGEST_NAME = "Boulangerie-pâtisserie artisanale et traiteur Dupont-Lefèvre & Fils, depuis 1952"[:80]
 
 
 def owner_story(app: App, clock: FixedClock, owner: str, answers: dict, zone: ZoneInfo) -> OwnerChat:
@@ -225,22 +230,56 @@ def test_no_card_before_the_plan_is_made(ana: OwnerChat) -> None:
     assert replies[-1].step == ana.step, "the question is asked again"
 
 
-def test_the_weekly_memo_is_one_message_and_its_chart_one_tap_away(
+def test_the_weekly_memo_carries_the_chart_of_the_weeks_up_to_sunday(
     app: App, clock: FixedClock, settings: Settings
 ) -> None:
     chat = owner_story(app, clock, "test:owner", LOCAL_BAKERY, PARIS)
     claimed = NudgeRunner(app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=PARIS))
     (memo,) = next(c for c in claimed if c.kind == "weekly").replies
-    assert memo.attachment is None, "one message: 10,000 memos go out in minutes at 30 a second"
-    assert "chart:week" in {c.id for c in memo.choices}
+    assert memo.attachment is not None and memo.attachment.kind == "photo"
+    assert memo.attachment.ref == "chart:2026-11-29", "Monday's memo: the whole weeks up to Sunday"
+    assert memo.attachment.name == "boulangerie-dupain-2026-11-29.png"
+    t = app.engine.translators["fr"]
+    assert t.tr("chart.caption.posts", posted="6", planned="12") in memo.attachment.content, (
+        "the chart's figures in words, for a screen reader"
+    )
+    assert "chart:week" not in {c.id for c in memo.choices}, "the chart is in the memo, not a tap away"
+    assert caption_length(memo.text) <= CAPTION_MAX, "text and chart go out as one message"
+    # Drawn ahead by the sweep, kept by reference: the picture is on the shelf, not in the record.
+    kept = settings.data_dir / "pictures" / owner_key("test:owner")
+    assert [p.name.split(".")[0] for p in kept.iterdir()] == ["chart-2026-11-29"]
+    assert app.engine.pictures.file("test:owner", memo.attachment).startswith(PNG_MAGIC)
+    stored = json.dumps(app.store.get("test:owner").to_doc())
+    assert "PNG" not in stored and len(stored) < 30_000
+    # A memo sent before the chart was in it has a button for it; a tap still shows the chart.
     clock.set(datetime(2026, 11, 30, 9, 5, tzinfo=PARIS).astimezone(UTC))
     charted = [r for r in chat.tap("chart:week", step="@checkin") if r.attachment is not None]
     assert len(charted) == 1 and charted[0].attachment.ref.startswith("chart:")
-    # Kept by reference: the picture is on the shelf, not in the record.
-    picture = app.engine.pictures.file("test:owner", charted[0].attachment)
-    assert picture.startswith(b"\x89PNG")
-    stored = json.dumps(app.store.get("test:owner").to_doc())
-    assert "PNG" not in stored and len(stored) < 30_000
+
+
+def test_a_long_memo_is_fitted_to_go_with_its_chart(app: App, clock: FixedClock) -> None:
+    """The longest business name, replies waiting, a freeze and the longest tips: still one message."""
+    for language in ("fr", "en"):
+        t = app.engine.translators[language]
+        chat = OwnerChat(app.engine, clock, f"test:{language}", language=language)
+        clock.set(datetime(2026, 10, 5, 10, 0, tzinfo=PARIS).astimezone(UTC))
+        chat.say("/start")
+        walk(chat, {**LOCAL_BAKERY, "language": language, "business_name": LONGEST_NAME})
+        record = app.store.get(f"test:{language}")
+        now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+        # Offers over the ceiling (the longest next step), replies waiting (not late yet).
+        days = range(1, 13, 2)
+        record.posts = [Post((now - timedelta(days=d, hours=3)).isoformat(), "x", d != 5) for d in days]
+        record.waiting.count, record.waiting.since = 12, (now - timedelta(hours=2)).isoformat()
+        lengths = []
+        for topic in app.engine.flows.topics:  # each tip once, the longest included
+            record.nudges.tip_counts = {other: 1 for other in app.engine.flows.topics if other != topic}
+            memo = compose.memo(record, app.engine.flows, t, now)
+            assert t.tr(f"tip.{topic}") in memo.text, "the tip is whole"
+            assert t.tr("memo.next") in memo.text and t.tr("memo.title") in memo.text
+            assert t.count("memo.waiting", 12, age=t.days_or_hours(2)) in memo.text
+            lengths.append(caption_length(memo.text))
+        assert max(lengths) <= CAPTION_MAX, f"{language}: {max(lengths)} characters"
 
 
 def test_a_picture_is_drawn_again_when_the_owner_logs_more(app: App, clock: FixedClock) -> None:

@@ -115,6 +115,33 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock, tmp_path
     assert app.engine.translators["fr"].tr("terminal.nudges") not in again.getvalue(), "shown once"
 
 
+def test_the_weekly_memo_in_the_terminal_prints_where_its_chart_is(app, clock, tmp_path: Path) -> None:
+    import io
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.channels.terminal import TerminalChat
+    from tests.fakes.chat import OwnerChat
+    from tests.fakes.journeys import LOCAL_BAKERY, walk
+
+    paris = ZoneInfo("Europe/Paris")
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=paris).astimezone(UTC))
+    owner = OwnerChat(app.engine, clock, "terminal:ana", language="fr")
+    owner.say("/start")
+    walk(owner, LOCAL_BAKERY)
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=paris).astimezone(UTC))  # Monday 9:00: the memo
+    out = io.StringIO()
+    TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO(""), stdout=out, pictures=tmp_path).run()
+    t = app.engine.translators["fr"]
+    shown = out.getvalue()
+    chart = tmp_path / "boulangerie-dupain-2026-11-29.png"
+    memo_at = shown.index(t.tr("memo.title"))
+    saved_at = shown.index(t.tr("terminal.saved", path=str(chart)))
+    assert memo_at < saved_at < memo_at + 1500, "the memo, its buttons, then its chart's path"
+    assert t.tr("memo.button.posted") in shown[memo_at:saved_at]
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
 def test_a_reader_that_goes_away_ends_the_chat_quietly(tmp_path: Path) -> None:
     env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data"), "COACH_FSYNC": "0"}
     answers = (FIXTURES / "bakery_fr.txt").read_text(encoding="utf-8")

@@ -20,6 +20,8 @@ from bot.i18n import Translator
 from bot.nudges import review, streaks
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import CADENCE, FAREWELL, PAUSED, REPLIES, REVIEW, WEEKLY, last_post_at, targets
+from bot.pictures import replies as pictures
+from bot.pictures.caption import caption_length
 from bot.store.base import OwnerRecord, Post
 
 WORDINGS = 3
@@ -28,6 +30,11 @@ WORDED = ("cadence", "slot", "replies", "weekly", "paused")
 PROMO_TOPICS = ("all_commercial", "social_for_selling")
 DEFAULT_CEILING = 10
 WAITING_BUCKETS = ("none", "few", "many")
+CAPTION_MAX = 1024
+"""The longest text that goes with a picture as one message (Telegram's caption limit, counted
+as Telegram counts: UTF-16 code units). The memo carries its chart, so its text is fitted to it."""
+NAME_SHORT = 24
+"""Characters of the business's name kept in the memo's greeting when the text must be shortened."""
 
 
 def _cite(flows: Flows, t: Translator, topic: str) -> str:
@@ -196,29 +203,53 @@ def next_action(record: OwnerRecord, flows: Flows, t: Translator, now: datetime)
 
 
 def memo_choices(record: OwnerRecord, t: Translator) -> tuple[Choice, ...]:
-    """The check-ins of the memo, as buttons of the memo itself."""
+    """The check-ins of the memo, as buttons of the memo itself (its chart is in it)."""
     choices = [Choice("checkin:posted:yes", t.tr("memo.button.posted"))]
     choices += [Choice("checkin:waiting:" + b, t.tr("memo.button.waiting." + b)) for b in WAITING_BUCKETS]
     if not record.prefs.post_days:
         choices.append(Choice("posting:ask", t.tr("posting.button")))
-    choices.append(Choice("chart:week", t.tr("memo.button.chart")))
     return tuple(choices)
 
 
+def _shortened(name: str) -> str:
+    return name if len(name) <= NAME_SHORT else name[: NAME_SHORT - 1].rstrip() + "…"
+
+
+def fitted(greeting: str, short_greeting: str, body: list[str], closing: str) -> str:
+    """The memo's text within CAPTION_MAX where it can be, so that it goes out with its chart.
+
+    Whole, if it fits; else with the business's name shortened in the greeting; else without
+    the closing line too (the buttons under it say the same). A memo still longer (none of
+    thousands of simulated ones, see docs/benchmarks.md) goes as it is: the channel then sends
+    the chart and the text apart.
+    """
+    for text in (
+        "\n\n".join([greeting, *body, closing]),
+        "\n\n".join([short_greeting, *body, closing]),
+        "\n\n".join([short_greeting, *body]),
+    ):
+        if caption_length(text) <= CAPTION_MAX:
+            return text
+    return text
+
+
 def memo(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> Reply:
-    """The weekly memo: one message."""
-    name = record.answers.get("business_name") or t.tr("plan.fallback_name")
-    parts = [
-        t.tr(wording(record, WEEKLY), name=name),
+    """The weekly memo: one message, its chart with its text and its check-in buttons."""
+    name = str(record.answers.get("business_name") or t.tr("plan.fallback_name"))
+    greeting = wording(record, WEEKLY)
+    body = [
         "\n".join(week_lines(record, flows, t, now)),
         t.tr("memo.next") + "\n" + next_action(record, flows, t, now),
     ]
     topic = pick_tip(record, flows, now)
     if topic:
         give_tip(record, topic, now)
-        parts.append(t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t))
-    parts.append(t.tr("memo.checkin"))
-    return Reply("\n\n".join(parts), choices=memo_choices(record, t), step="@checkin")
+        body.append(t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t))
+    text = fitted(
+        t.tr(greeting, name=name), t.tr(greeting, name=_shortened(name)), body, t.tr("memo.checkin")
+    )
+    chart = pictures.weekly_chart(record, flows, t, now)
+    return Reply(text, choices=memo_choices(record, t), step="@checkin", attachment=chart)
 
 
 # --- reminders between memos ---------------------------------------------------------------------
