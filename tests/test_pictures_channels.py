@@ -17,6 +17,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.nudges.runner import NudgeRunner
 from bot.outbox import Limits, Outbox
+from bot.pictures.studio import picture, ready
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY
 from tests.fakes.slack_api import PRIVATE, FakeSlack, Member
 from tests.fakes.telegram_api import FakeTelegram
@@ -230,3 +231,72 @@ def test_pictures_are_drawn_in_a_worker_thread_not_on_the_event_loop(
     loop_thread, data = asyncio.run(send())
     assert data is not None and _png(data) == ("PNG", (1080, 1350))
     assert drawn_in and drawn_in[0] is not loop_thread
+
+
+class PictureSender:
+    """A channel that sends pictures as the real ones do: drawn before a place is taken, then read."""
+
+    def __init__(self, app: App) -> None:
+        self.pictures = app.engine.pictures
+        self.sent: list[tuple[str, bytes | None]] = []
+        self.begun: set[str] = set()  # the owners whose message is on its way
+
+    def scope(self, owner_id: str) -> str:
+        return "test"
+
+    async def ready(self, owner_id: str, reply) -> None:
+        self.begun.add(owner_id)
+        await ready(self.pictures, owner_id, reply)
+
+    async def send(self, owner_id: str, reply) -> None:
+        self.begun.add(owner_id)
+        self.sent.append((owner_id, await picture(self.pictures, owner_id, reply)))
+
+
+def test_a_push_goes_out_while_its_charts_are_drawn_and_answers_do_not_wait_for_them(
+    files_app: App, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import threading
+
+    from bot.events import Reply
+    from bot.pictures import chart
+
+    owners = [f"test:owner{n}" for n in range(3)]
+    for owner in owners:
+        owner_story(files_app, clock, owner, LOCAL_BAKERY, PARIS)
+    easel = threading.Event()  # the drawing of the charts waits until the test lets it go
+    drawn: list[str] = []
+    draw = chart.draw
+
+    def held(series, t):  # the real drawing, once let go
+        assert easel.wait(30), "the test never let the drawing go"
+        drawn.append(series.business)
+        return draw(series, t)
+
+    monkeypatch.setattr(chart, "draw", held)
+    claimed = NudgeRunner(files_app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=PARIS), background=True)
+    assert len(claimed) == 3, "the sweep is back before a chart is drawn"
+    memo = claimed[0].replies[0]
+    assert all(files_app.engine.pictures.pending(o, memo.attachment) is not None for o in owners)
+    sender = PictureSender(files_app)
+    outbox = Outbox(files_app.store, {"test": sender}, {"test": Limits(per_second=1.0)})
+
+    async def scenario() -> None:
+        push = asyncio.ensure_future(outbox.deliver_all(owners))
+        async def begun() -> None:  # the push under way: its memos wait for their charts
+            while not sender.begun:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(begun(), 10)
+        # One place a second, and the memos wait for their charts: an answer goes out at once.
+        assert await asyncio.wait_for(outbox.send_now("test", "test:talker", Reply("Bonjour")), 5)
+        assert sender.sent == [("test:talker", None)]
+        easel.set()
+        assert await asyncio.wait_for(push, 30) == 3
+
+    asyncio.run(scenario())
+    assert sorted(owner for owner, _ in sender.sent[1:]) == owners, "each memo once"
+    assert all(data is not None and _png(data) == ("PNG", (1080, 1350)) for _, data in sender.sent[1:])
+    assert len(drawn) == 3, "each chart drawn once, ahead: none drawn again to be sent"
+    assert all(files_app.engine.pictures.pending(o, memo.attachment) is None for o in owners)

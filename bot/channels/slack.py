@@ -49,7 +49,7 @@ from bot.outbox import (
     mark_unreachable,
     reply_entry_id,
 )
-from bot.pictures.studio import MissingPicture, picture
+from bot.pictures.studio import MissingPicture, picture, ready
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -526,6 +526,10 @@ class SlackSender:
     def scope(self, owner_id: str) -> str:
         """One budget per workspace."""
         return split_owner(owner_id)[0]
+
+    async def ready(self, owner: str, reply: Reply) -> None:
+        """Draw the reply's picture (or wait for it to be drawn ahead) before a place is taken."""
+        await ready(self.channel.engine.pictures, owner, reply)
 
     async def send(self, owner: str, reply: Reply) -> None:
         """Send one message, in one try; a 429 becomes RetryLater, a gone workspace or user Unreachable."""

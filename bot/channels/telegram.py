@@ -54,7 +54,7 @@ from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable, reply_entry_id
 from bot.pictures.caption import caption_length
-from bot.pictures.studio import MissingPicture, Pictures, picture
+from bot.pictures.studio import MissingPicture, Pictures, picture, ready
 
 log = logging.getLogger(__name__)
 
@@ -445,6 +445,10 @@ class TelegramSender:
     def scope(self, owner_id: str) -> str:
         """One budget per bot token, whoever the owner."""
         return self._scope
+
+    async def ready(self, owner: str, reply: Reply) -> None:
+        """Draw the reply's picture (or wait for it to be drawn ahead) before a place is taken."""
+        await ready(self.pictures, owner, reply)
 
     async def send(self, owner: str, reply: Reply) -> None:
         """Send one message to the owner's private chat (its id is the user id), in one try."""
