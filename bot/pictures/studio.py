@@ -169,7 +169,8 @@ class Pictures:
         if not background:
             self._draw(jobs, workers)
             return len(jobs)
-        with self._guard:
+        with self._guard:  # one drawing per chart: those already under way are left to it
+            jobs = [job for job in jobs if (job.owner_id, job.name) not in self._drawing]
             for job in jobs:
                 self._drawing[(job.owner_id, job.name)] = Future()
         threading.Thread(target=self._draw, args=(jobs, workers), name="pictures-ahead", daemon=True).start()
