@@ -19,7 +19,7 @@ from bot.events import Choice, Reply
 from bot.facts import DERIVED_NAMES, derive, plan_fit, with_facts
 from bot.flows import DONE, Step
 from bot.machine import next_state
-from bot.nudges import posting
+from bot.nudges import places, posting
 from bot.turn import Turn
 
 MERGE_LIMIT = 1500
@@ -142,8 +142,14 @@ def emit_from(turn: Turn, state: str, texts: list[str]) -> list[Reply]:
 
 
 def with_posting_question(turn: Turn, replies: list[Reply]) -> list[Reply]:
-    """End the plan with one tap for "when will you post?" (`bot.nudges.posting`)."""
-    offer = posting.offer(turn.record, turn.flows, turn.t)
+    """End the plan with one tap: when will you post? (`bot.nudges.posting`).
+
+    Asked first, when the platform did not say: where are you? (`bot.nudges.places`).
+    """
+    if turn.record.prefs.timezone is None:
+        offer = places.ask(turn.record, turn.t)
+    else:
+        offer = posting.offer(turn.record, turn.flows, turn.t)
     if not replies or replies[-1].choices:
         return [*replies, offer]
     last = replies[-1]

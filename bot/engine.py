@@ -22,7 +22,7 @@ from bot.flows import DONE, Flows
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine
 from bot.nudges import rules
-from bot.nudges.prefs import find_timezone
+from bot.nudges.places import find_timezone
 from bot.pictures.studio import Pictures
 from bot.store.base import OwnerRecord, Store, StoreError
 from bot.turn import Turn

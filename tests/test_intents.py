@@ -39,6 +39,7 @@ def test_what_an_owner_types_is_matched_to_a_command(text: str, expected: Intent
 def planned(ana: OwnerChat) -> OwnerChat:
     ana.say("/start")
     walk(ana, LOCAL_BAKERY)
+    ana.tap("city:Europe/Paris")
     return ana
 
 
