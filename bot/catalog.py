@@ -82,6 +82,8 @@ UI_KEYS = (
     "diagnosis.learn",
     "diagnosis.nothing_urgent",
     "done.idle",
+    "done.thanks",
+    "done.hello",
     "error.internal",
     "export.ready",
     "figure.posts",

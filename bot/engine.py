@@ -160,6 +160,9 @@ def free_text(turn: Turn) -> list[Reply]:
     noted = pasted.note_link(turn.record, text, turn.flows, turn.t, turn.now)
     if noted:
         return [Reply(noted)]
+    polite = intents.courtesy(text)
+    if polite:
+        return [Reply(turn.t.tr("done." + polite))]
     found = intents.match(text) if not turn.event.choices else None
     if found is None:
         return [Reply(turn.t.tr("done.idle"))]
