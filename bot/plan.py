@@ -59,12 +59,25 @@ def hour_value(answers: Mapping[str, Any]) -> float | None:
     return float(own) if rate == 0 and isinstance(own, int | float) else float(rate)
 
 
+def weekly_minutes(answers: Mapping[str, Any]) -> float | None:
+    """The minutes a week the plan takes (the coach's estimate), else the hours set aside for it."""
+    checked = plan_fit(answers)
+    if checked is not None:
+        return float(checked.needed.total)
+    hours = answers.get("plan_hours")
+    return hours * 60.0 if isinstance(hours, int | float) else None
+
+
 def monthly_cost(answers: Mapping[str, Any], flows: Flows) -> float | None:
-    """Hours per week times the hour's value, over an average month; None until both are known."""
-    hours, rate = answers.get("plan_hours"), hour_value(answers)
-    if not isinstance(hours, int | float) or rate is None:
+    """The plan's time each week at the hour's value, over an average month; None until both are known.
+
+    The time the plan takes, not the hours the owner could give: ten hours free for a plan of
+    three is three hours' cost.
+    """
+    minutes, rate = weekly_minutes(answers), hour_value(answers)
+    if minutes is None or rate is None:
         return None
-    return round(hours * rate * WEEKS_PER_MONTH, 2)
+    return round(minutes / 60 * rate * WEEKS_PER_MONTH, 2)
 
 
 def review_date(completed_at: str | None, now: datetime) -> date:
@@ -208,7 +221,6 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
     elif rate == 0:
         lines.append(_line(t, "plan.cost", t.tr("plan.value.cost_unpriced")))
     else:
-        hours = answers.get("plan_hours") or 0
         lines.append(
             _line(
                 t,
@@ -216,7 +228,7 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
                 t.tr(
                     "plan.value.cost",
                     cost=t.money(cost, money),
-                    hours=t.hours(hours),
+                    hours=t.minutes(weekly_minutes(answers) or 0),
                     rate=t.money(rate or 0, money),
                 ),
             )
