@@ -34,7 +34,7 @@ def test_the_same_in_english_with_lang_en(tmp_path: Path) -> None:
     answers = (FIXTURES / "consultant_en.txt").read_text(encoding="utf-8")
     result = coach(["chat", "--user", "sam", "--lang", "en"], answers, tmp_path / "data")
     assert result.returncode == 0, result.stderr
-    assert "€751.11" in result.stdout.split("> /plan")[-1]  # 2 h 10 (what the lighter plan takes) × €80 × 52/12
+    assert "€751.11" in result.stdout.split("> /plan")[-1]  # 2 h 10 (the lighter plan) × €80 × 52/12
 
 
 def test_quitting_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> None:
