@@ -117,6 +117,7 @@ UI_KEYS = (
     "learn.title",
     "learn.unknown",
     "lesson.head",
+    "lesson.head_more",
     "multiple.done",
     "multiple.hint",
     "nudge.tip",

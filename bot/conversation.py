@@ -301,12 +301,20 @@ def lesson_text(turn: Turn, topic_id: str) -> str:
     record = turn.record
     if topic_id not in record.taught:
         record.taught.append(topic_id)
-    all_lessons = diagnosis.lessons(turn.flows, record.answers)
+    # Numbered among the points the diagnosis named; one a plan answer raised comes as one more.
+    before_plan = {
+        key: value
+        for key, value in record.answers.items()
+        if key not in turn.flows.steps or turn.flows.steps[key].module != PLAN_MODULE
+    }
+    diagnosed = diagnosis.lessons(turn.flows, before_plan)
     title = t.tr("topic." + topic_id)
     head = title
-    if topic_id in all_lessons:
-        number = sum(1 for topic in all_lessons if topic in record.taught)
-        head = t.tr("lesson.head", n=number, total=len(all_lessons), title=title)
+    if topic_id in diagnosed:
+        number = sum(1 for topic in diagnosed if topic in record.taught)
+        head = t.tr("lesson.head", n=number, total=len(diagnosed), title=title)
+    elif topic_id in diagnosis.lessons(turn.flows, record.answers):
+        head = t.tr("lesson.head_more", title=title)
     body = fill(turn, diagnosis.lesson_key(topic, record.answers))
     return "\n".join([head, body, source_line(turn, topic.source)])
 

@@ -3,6 +3,7 @@ that holds together, in both languages, by buttons or by typing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -171,3 +172,13 @@ def test_no_question_is_negative(journey) -> None:
         if step.is_question:
             text = t.tr(step.text)
             assert not (" ne " in text and " pas " in text), step.id
+
+
+def test_points_keep_the_count_the_diagnosis_gave_and_a_new_one_comes_as_one_more(ana: OwnerChat) -> None:
+    journey = Transcript(ana, LOCAL_BAKERY)  # a budget of 0, answered in the plan, raises one point
+    heads = [line for line in journey.text.splitlines() if line.startswith(("Point ", "Un point de plus"))]
+    counted = [head for head in heads if head.startswith("Point ")]
+    named = re.search(r"(\d+) points à travailler", journey.text)
+    assert named and all(f" sur {named.group(1)} · " in head for head in counted)
+    assert [int(head.split()[1]) for head in counted] == list(range(1, len(counted) + 1))
+    assert any(head.startswith("Un point de plus") and "budget" in head for head in heads)
