@@ -184,6 +184,7 @@ UI_KEYS = (
     "plan.promo_share",
     "plan.risk_line",
     "plan.risks",
+    "plan.risks_start",
     "plan.themes",
     "plan.updated",
     "plan.value.budget",

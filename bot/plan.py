@@ -189,6 +189,8 @@ def render(
     ]
     if risk_lines:
         lines += ["", t.tr("plan.risks"), *risk_lines]
+    if len(risk_lines) > HABITS_TO_START:  # all at once would be none at all
+        lines.append(t.tr("plan.risks_start", count=t.number(HABITS_TO_START)))
     left_out = [n for n in answers.get("networks_now") or [] if n != "none" and n not in (networks or [])]
     if left_out and networks:
         lines += [
@@ -238,6 +240,10 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
         key = "plan.value.budget_none" if budget == 0 else "plan.value.budget"
         lines.append(_line(t, "plan.budget", t.tr(key, budget=t.money(budget, money))))
     return lines
+
+
+HABITS_TO_START = 3
+"""Habits to begin with when the plan lists more; the weekly memo's tips bring the others."""
 
 
 @dataclass(frozen=True)

@@ -182,3 +182,10 @@ def test_points_keep_the_count_the_diagnosis_gave_and_a_new_one_comes_as_one_mor
     assert named and all(f" sur {named.group(1)} · " in head for head in counted)
     assert [int(head.split()[1]) for head in counted] == list(range(1, len(counted) + 1))
     assert any(head.startswith("Un point de plus") and "budget" in head for head in heads)
+
+
+def test_a_plan_with_many_risks_says_to_start_with_three_habits(ana: OwnerChat) -> None:
+    journey = Transcript(ana, LOCAL_BAKERY)
+    assert "commencez par les 3 premières habitudes" in journey.plan
+    few = Transcript(OwnerChat(ana.engine, ana.clock, "test:orbit", language="en"), B2B_FIRM)
+    assert "start with the first" not in few.plan
