@@ -105,7 +105,7 @@ def placeholders(
     }
     hours = answers.get("plan_hours", answers.get("hours_available"))
     if isinstance(hours, int | float):
-        values["hours"] = t.number(hours)
+        values["hours"] = t.hours(hours)
     if isinstance(answers.get("posts_per_month_now"), int | float):
         values["posts"] = t.number(answers["posts_per_month_now"])
     if answers.get("plan_networks"):

@@ -189,3 +189,11 @@ def test_a_plan_with_many_risks_says_to_start_with_three_habits(ana: OwnerChat) 
     assert "commencez par les 3 premières habitudes" in journey.plan
     few = Transcript(OwnerChat(ana.engine, ana.clock, "test:orbit", language="en"), B2B_FIRM)
     assert "start with the first" not in few.plan
+
+
+@pytest.mark.parametrize("answers", [LOCAL_BAKERY, BUSY_CONSULTANT, SOLO_BAKER, B2B_FIRM, DAILY_SHOP])
+def test_one_of_anything_is_singular_in_every_journey(app, clock, answers: dict[str, Any]) -> None:
+    chat = OwnerChat(app.engine, clock, "test:one", language=answers["language"])
+    text = Transcript(chat, answers).text
+    wrong = re.findall(r"\b1 (?:hours|posts|minutes|messages|days|weeks|publications|heures|jours|semaines)\b", text)
+    assert not wrong
