@@ -195,5 +195,7 @@ def test_a_plan_with_many_risks_says_to_start_with_three_habits(ana: OwnerChat) 
 def test_one_of_anything_is_singular_in_every_journey(app, clock, answers: dict[str, Any]) -> None:
     chat = OwnerChat(app.engine, clock, "test:one", language=answers["language"])
     text = Transcript(chat, answers).text
-    wrong = re.findall(r"\b1 (?:hours|posts|minutes|messages|days|weeks|publications|heures|jours|semaines)\b", text)
+    wrong = re.findall(
+        r"\b1 (?:hours|posts|minutes|messages|days|weeks|publications|heures|jours|semaines)\b", text
+    )
     assert not wrong
