@@ -159,8 +159,8 @@ def _plain(text: str) -> str:
             [
                 "Boulangerie Dupain",
                 "3 publications par semaine",
-                "1 083,33 € par mois",
-                "10 h par semaine",
+                "415,28 € par mois",
+                "3 h 50 par semaine",
                 "Dans la journée",
                 "10 % des publications au plus",
                 "Facebook, Instagram",
@@ -171,8 +171,8 @@ def _plain(text: str) -> str:
             [
                 "Smith Advisory",
                 "1 post a week",  # the lighter plan that fits the consultant's hour
-                "€866.67 a month",
-                "2.5 hours a week",
+                "€751.11 a month",
+                "2 h 10 min a week",
                 "The same day",
                 "10% of posts at most",
                 "LinkedIn",

@@ -260,8 +260,8 @@ def test_an_owner_says_their_city_once_and_reminders_follow_their_clock(app: App
     chat = OwnerChat(app.engine, clock, "telegram:77", language="fr")
     chat.say("/start")
     walk(chat, LOCAL_BAKERY)
-    assert chat.step == "@posting" and "Paris" in chat.last[-1].text, "the zone assumed, and how to change it"
-    chat.say("/settings timezone Montréal")
+    assert chat.step == "@city" and "Paris" in chat.last[-1].text, "the zone assumed, and the question"
+    chat.say("Montréal")
     assert chat.record().prefs.timezone == "America/Montreal"
     montreal = ZoneInfo("America/Montreal")
     runner = NudgeRunner(app.engine)

@@ -26,7 +26,7 @@ def test_a_piped_conversation_reaches_a_plan_with_the_cost_in_french(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "> Boulangerie Dupain" in result.stdout
-    assert "1\u202f083,33\xa0€" in result.stdout.split("> /plan")[-1]
+    assert "415,28\xa0€" in result.stdout.split("> /plan")[-1]
     assert "Traceback" not in result.stdout
 
 
@@ -34,7 +34,7 @@ def test_the_same_in_english_with_lang_en(tmp_path: Path) -> None:
     answers = (FIXTURES / "consultant_en.txt").read_text(encoding="utf-8")
     result = coach(["chat", "--user", "sam", "--lang", "en"], answers, tmp_path / "data")
     assert result.returncode == 0, result.stderr
-    assert "€866.67" in result.stdout.split("> /plan")[-1]  # 2.5 h (the plan that fits) × €80 × 52/12
+    assert "€751.11" in result.stdout.split("> /plan")[-1]  # 2 h 10 (the lighter plan) × €80 × 52/12
 
 
 def test_quitting_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_quitting_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> No
     assert second.returncode == 0
     assert last_question in second.stdout
     third = coach(["chat", "--user", "ana"], "".join(lines[10:]), tmp_path / "data")
-    assert "1\u202f083,33\xa0€" in third.stdout
+    assert "415,28\xa0€" in third.stdout
 
 
 def test_two_owners_on_one_machine_do_not_mix(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_time
 
-from bot import diagnosis
+from bot import diagnosis, workload
 from bot.events import Choice, Reply
+from bot.facts import plan_fit, plan_values
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges import review, streaks
@@ -168,6 +169,7 @@ def week_lines(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) 
         lines.append(t.tr("week.promo", share=t.percent(share), ceiling=t.percent(top)))
     else:
         lines.append(t.tr("week.promo_none", ceiling=t.percent(top)))
+    lines += hours_line(record, t, len(posts))
     if record.waiting.count:
         lines.append(
             t.count("memo.waiting", record.waiting.count, age=t.days_or_hours(waiting_hours(record, now)))
@@ -180,6 +182,22 @@ def week_lines(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) 
     if streak.frozen:
         lines.append(t.count("memo.frozen", len(streak.frozen)))
     return lines
+
+
+def hours_line(record: OwnerRecord, t: Translator, posts: int) -> list[str]:
+    """The time the week's posts took against the plan's posting time, both the coach's estimates."""
+    checked = plan_fit(record.answers)
+    if checked is None:
+        return []
+    each = workload.minutes_per_post(len(plan_values(record.answers)["networks"]))
+    return [
+        t.tr(
+            "week.hours",
+            spent=t.minutes(posts * each),
+            planned=t.minutes(checked.needed.posting),
+            each=t.minutes(each),
+        )
+    ]
 
 
 def next_action(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> str:

@@ -66,7 +66,8 @@ class PlanCard:
     reply_target: str | None = None
     responsible: str | None = None
     listening: str | None = None
-    hours: float | None = None
+    minutes: float | None = None
+    """The minutes a week the plan takes (what its cost counts)."""
     monthly_cost: float | None = None
     currency: str = plan.DEFAULT_CURRENCY
     review: date | None = None
@@ -110,7 +111,7 @@ def plan_card(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
         reply_target=one("reply_time"),
         responsible=one("responsible"),
         listening=one("listening"),
-        hours=_number(flows, answers, "hours"),
+        minutes=plan.weekly_minutes(answers),
         monthly_cost=plan.monthly_cost(answers, flows),
         currency=plan.currency(answers, flows),
         review=plan.review_date(record.completed_at, now),
@@ -147,8 +148,8 @@ def sections(card: PlanCard, t: Translator) -> tuple[list[tuple[str, str]], list
     add(right, "plan.reply_time", card.reply_target)
     add(right, "plan.responsible", card.responsible)
     add(right, "plan.listening", card.listening)
-    if card.hours is not None:
-        add(right, "plan.hours", t.tr("card.per_week", amount=t.hours(card.hours)))
+    if card.minutes is not None:
+        add(right, "plan.hours", t.tr("card.per_week", amount=t.minutes(card.minutes)))
     if card.monthly_cost is not None:
         add(right, "plan.cost", t.tr("plan.value.budget", budget=t.money(card.monthly_cost, card.currency)))
     if card.budget is not None:
