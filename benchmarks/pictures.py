@@ -19,8 +19,8 @@ messages takes at 30 messages a second (Telegram's overall limit).
 with a usual, a long and the longest business name the journey takes (80 characters), the week
 varied each time (posts, offers among them, replies waiting and for how long), the tips given in
 turn: how long the memo's text is against Telegram's 1,024 characters of a caption, how many
-were fitted (name shortened, closing line left out) and how many would still go apart from
-their chart.
+were fitted (`compose.fitted`: name shortened, source by its title, closing line left out), how
+many left their tip for another week, and how many would still go apart from their chart.
 """
 
 from __future__ import annotations
@@ -208,12 +208,15 @@ def captions(owners: int, weeks: int) -> None:
     base = owner_template()
     rng = random.Random(1)
     limit = f"{compose.CAPTION_MAX:,}"
-    print(f"| language | business name | memos | median | p95 | longest | fitted | still over {limit} |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| language | business name | memos | median | p95 | longest | fitted | tip left for another week "
+        f"| still over {limit} |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for language in ("fr", "en"):
         t = app.engine.translators[language]
         for label, name in NAMES.items():
-            lengths, fitted = [], 0
+            lengths, fitted, untipped = [], 0, 0
             for _ in range(owners):
                 record = copy.deepcopy(base)
                 record.language, record.answers["business_name"] = language, name
@@ -234,7 +237,10 @@ def captions(owners: int, weeks: int) -> None:
                     record.waiting.since = (now - waited).isoformat() if record.waiting.count else None
                     text = compose.memo(record, flows, t, now).text
                     lengths.append(caption_length(text))
-                    fitted += name not in text or t.tr("memo.checkin") not in text
+                    tips = [topic for topic in flows.topics if t.tr(f"tip.{topic}") in text]
+                    cited = all(compose.tip_text(flows, topic, t) in text for topic in tips)
+                    fitted += not (name in text and t.tr("memo.checkin") in text and cited and tips)
+                    untipped += t.tr("nudge.tip") not in text
             lengths.sort()
             over = sum(1 for n in lengths if n > compose.CAPTION_MAX)
             count = len(lengths)
@@ -242,7 +248,7 @@ def captions(owners: int, weeks: int) -> None:
             print(
                 f"| {language} | {label} ({len(name)} characters) | {count:,} | {median:,} | {p95:,} | "
                 f"{lengths[-1]:,} | {fitted} ({100 * fitted / count:.1f} %) | "
-                f"{over} ({100 * over / count:.1f} %) |"
+                f"{untipped} ({100 * untipped / count:.1f} %) | {over} ({100 * over / count:.1f} %) |"
             )
 
 

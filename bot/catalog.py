@@ -243,6 +243,7 @@ UI_KEYS = (
     "slack.home.welcome",
     "slack.unsupported",
     "source.cite",
+    "source.cite_title",
     "start.already_done",
     "start.welcome_back",
     "telegram.description",

@@ -3,8 +3,9 @@
 The real python-telegram-bot Application runs against the fake Bot API; the nudge sweep claims
 every owner's weekly memo (one message each: its chart as a photo, the memo as its caption, its
 check-ins as buttons; the charts drawn meanwhile by lower-priority processes) and the process's
-one outbox delivers them through the same bot, under the same limiter as the replies. Twenty other owners go through the
-start of their journey meanwhile, reading each answer for a moment before the next. Their
+one outbox delivers them through the same bot, under the same limiter as the replies. Twenty
+other owners go through the start of their journey meanwhile, reading each answer for a moment
+before the next. Their
 answers go before the push: the 95th percentile of the time from an update to its first answer
 stays within 2 seconds, and the fake never takes more than 30 messages in any one second.
 

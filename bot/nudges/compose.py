@@ -233,22 +233,28 @@ def _shortened(name: str) -> str:
     return name if len(name) <= NAME_SHORT else name[: NAME_SHORT - 1].rstrip() + "…"
 
 
-def fitted(greeting: str, short_greeting: str, body: list[str], closing: str) -> str:
-    """The memo's text within CAPTION_MAX where it can be, so that it goes out with its chart.
+def fitted(
+    greeting: str, short_greeting: str, body: list[str], tip: tuple[str, str] | None, closing: str
+) -> tuple[str, bool]:
+    """The memo's text within CAPTION_MAX, so that it goes out with its chart; and whether the tip is in it.
 
-    Whole, if it fits; else with the business's name shortened in the greeting; else without
-    the closing line too (the buttons under it say the same). A memo still longer (none of
-    thousands of simulated ones, see docs/benchmarks.md) goes as it is: the channel then sends
-    the chart and the text apart.
+    Whole, if it fits; else with the business's name shortened in the greeting; else with the
+    tip's source by its title alone (`tip`: the tip with its whole source, and with its title);
+    else without the closing line too (the buttons under it say the same); else, rarely (see
+    `benchmarks/pictures.py captions`), without the tip, which then comes another week. Were
+    even that too long, it would go as it is: the channel sends the chart and the text apart.
     """
-    for text in (
-        "\n\n".join([greeting, *body, closing]),
-        "\n\n".join([short_greeting, *body, closing]),
-        "\n\n".join([short_greeting, *body]),
+    whole, short = ([tip[0]], [tip[1]]) if tip else ([], [])
+    for text, with_tip in (
+        ("\n\n".join([greeting, *body, *whole, closing]), True),
+        ("\n\n".join([short_greeting, *body, *whole, closing]), True),
+        ("\n\n".join([short_greeting, *body, *short, closing]), True),
+        ("\n\n".join([short_greeting, *body, *short]), True),
+        ("\n\n".join([short_greeting, *body, closing]), False),
     ):
         if caption_length(text) <= CAPTION_MAX:
-            return text
-    return text
+            return text, with_tip and tip is not None
+    return text, False
 
 
 def memo(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> Reply:
@@ -260,12 +266,18 @@ def memo(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> Rep
         t.tr("memo.next") + "\n" + next_action(record, flows, t, now),
     ]
     topic = pick_tip(record, flows, now)
+    tip = None
     if topic:
-        give_tip(record, topic, now)
-        body.append(t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t))
-    text = fitted(
-        t.tr(greeting, name=name), t.tr(greeting, name=_shortened(name)), body, t.tr("memo.checkin")
+        title = flows.sources[flows.topics[topic].source[0]].title
+        tip = (
+            t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t),
+            t.tr("nudge.tip") + "\n" + t.tr(f"tip.{topic}") + "\n" + t.tr("source.cite_title", title=title),
+        )
+    text, tipped = fitted(
+        t.tr(greeting, name=name), t.tr(greeting, name=_shortened(name)), body, tip, t.tr("memo.checkin")
     )
+    if topic and tipped:
+        give_tip(record, topic, now)
     chart = pictures.weekly_chart(record, flows, t, now)
     return Reply(text, choices=memo_choices(record, t), step="@checkin", attachment=chart)
 
