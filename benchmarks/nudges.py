@@ -8,11 +8,14 @@
 index (once per process), the time of one sweep that claims the due nudges, and the peak
 memory of the process.
 
-`push`: every owner has a weekly memo claimed (one message each: the week against the plan, the
-streak, the next step, a tip, the check-ins as buttons); the outbox delivers them through a fake
-channel that refuses anything over `cap` messages in any one-second window (Telegram's is 30),
-at most 1 message per second per chat. Reports the achieved rate against the cap, the time,
-messages over the cap, lost and duplicated.
+`push`: every owner has a weekly memo claimed (one message each: the week's chart with the week
+against the plan, the streak, the next step, a tip, the check-ins as buttons), as `coach` does
+it: the sweep claims them and starts drawing the charts in worker processes, and the outbox
+delivers the memos meanwhile through a fake channel that reads each chart as a real one does
+(waiting for it if it is not drawn yet) and refuses anything over `cap` messages in any
+one-second window (Telegram's is 30), at most 1 message per second per chat. Reports the time
+from the sweep to the last memo, the achieved rate against the cap, when the last chart was
+drawn, messages over the cap, lost, duplicated, and memos without their chart.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import os
 import resource
 import sys
 import tempfile
@@ -33,8 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import build_app
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.events import Reply
 from bot.nudges.runner import NudgeRunner
 from bot.outbox import Limits, Outbox
+from bot.pictures.studio import Pictures, picture, ready
 from bot.store.base import Post, ReminderState
 from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
@@ -104,6 +110,24 @@ def sweep(owners: int) -> None:
     )
 
 
+class PictureSender(FakeSender):
+    """The fake channel, reading each message's picture as the real ones do (drawn ahead, or awaited)."""
+
+    def __init__(self, pictures: Pictures, cap: int) -> None:
+        super().__init__(cap_per_second=cap)
+        self.pictures = pictures
+        self.photos: set[str] = set()
+
+    async def ready(self, owner_id: str, reply: Reply) -> None:
+        await ready(self.pictures, owner_id, reply)
+
+    async def send(self, owner_id: str, reply: Reply) -> None:
+        data = await picture(self.pictures, owner_id, reply)
+        await super().send(owner_id, reply)
+        if data is not None and data.startswith(b"\x89PNG"):
+            self.photos.add(owner_id)
+
+
 def push(owners: int, cap: int) -> None:
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         folder = Path(tmp) / "data"
@@ -113,14 +137,32 @@ def push(owners: int, cap: int) -> None:
             record = app.store.get(record_id)
             record.channel = "fake"
             app.store.put(record)
-        claimed = NudgeRunner(app.engine).sweep(MONDAY)
-        expected = sum(len(c.replies) for c in claimed)
-        sender = FakeSender(cap_per_second=cap)
+        sender = PictureSender(app.engine.pictures, cap)
         # 3 % under the platform's cap: requests reach it with jitter, as they would over a network.
         limits = Limits(per_second=cap * 0.97, per_chat_per_second=1.0)
         outbox = Outbox(app.store, {"fake": sender}, {"fake": limits})
+        load = os.getloadavg()[0]
         started = time.perf_counter()
-        sent = asyncio.run(outbox.deliver_all(app.store.due_owners(MONDAY.isoformat()), concurrency=cap * 2))
+        claimed = NudgeRunner(app.engine).sweep(MONDAY, background=True)  # as `sweep_and_deliver`
+        swept = time.perf_counter() - started
+        expected = sum(len(c.replies) for c in claimed)
+        pictured = {c.owner_id for c in claimed if any(r.attachment is not None for r in c.replies)}
+
+        async def deliver() -> tuple[int, float]:
+            drawn_at = 0.0
+
+            async def watch() -> None:  # when the last chart drawn ahead is kept
+                nonlocal drawn_at
+                while any(app.engine.pictures.pending(o, claimed[0].replies[0].attachment) for o in pictured):
+                    await asyncio.sleep(0.5)
+                drawn_at = time.perf_counter() - started
+
+            watching = asyncio.ensure_future(watch())
+            sent = await outbox.deliver_all(app.store.due_owners(MONDAY.isoformat()), concurrency=cap * 2)
+            await watching
+            return sent, drawn_at
+
+        sent, drawn = asyncio.run(deliver())
         elapsed = time.perf_counter() - started
         counts = Counter(sender.sent)
         duplicated = sum(n - 1 for n in counts.values() if n > 1)
@@ -128,10 +170,12 @@ def push(owners: int, cap: int) -> None:
         app.close()
     rate = sent / elapsed
     print(
-        f"{owners} owners, {expected} messages, cap {cap}/s: {rate:.1f} msg/s "
-        f"({100 * rate / cap:.1f} % of the cap) in {elapsed:.1f} s ({elapsed / 60:.1f} min); "
-        f"over the cap {sender.over_cap}, "
-        f"lost {expected - len(sender.sent)}, duplicated {duplicated}, left in outboxes {left}"
+        f"{owners} owners, {expected} messages ({len(pictured)} with their chart), cap {cap}/s: "
+        f"{rate:.1f} msg/s ({100 * rate / cap:.1f} % of the cap) in {elapsed:.1f} s ({elapsed / 60:.1f} min) "
+        f"from the sweep (claimed in {swept:.1f} s) to the last memo; last chart drawn at {drawn:.0f} s; "
+        f"over the cap {sender.over_cap}, lost {expected - len(sender.sent)}, duplicated {duplicated}, "
+        f"left in outboxes {left}, sent without their chart {len(pictured - sender.photos)}. "
+        f"Load average at the start {load:.1f} on {os.cpu_count()} cores."
     )
 
 

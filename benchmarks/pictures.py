@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/pictures.py single --draws 40
     .venv/bin/python benchmarks/pictures.py push --owners 10000 --workers 2
+    .venv/bin/python benchmarks/pictures.py captions --owners 30 --weeks 30
 
 `single` draws the same owner's chart `draws` times and their card `draws // 4` times, each in a
 fresh process, and reports the median and 95th-percentile time of one drawing, the bytes of
@@ -13,6 +14,13 @@ logged posts and replies (varied, so no two charts are alike), then draws every 
 chart the way the nudge sweep does before a push (`Pictures.prepare`: worker processes, files
 kept under a scratch folder), and compares the time with the time a push of that many
 messages takes at 30 messages a second (Telegram's overall limit).
+
+`captions` composes weekly memos for `owners` owners over `weeks` weeks, in French and English,
+with a usual, a long and the longest business name the journey takes (80 characters), the week
+varied each time (posts, offers among them, replies waiting and for how long), the tips given in
+turn: how long the memo's text is against Telegram's 1,024 characters of a caption, how many
+were fitted (`compose.fitted`: name shortened, source by its title, closing line left out), how
+many left their tip for another week, and how many would still go apart from their chart.
 """
 
 from __future__ import annotations
@@ -184,6 +192,66 @@ def push(owners: int, workers: int) -> None:
     )
 
 
+NAMES = {
+    "usual": "Boulangerie Dupain",
+    "long": "Boulangerie-Pâtisserie Artisanale Dupont & Fils",
+    "longest": "Boulangerie-pâtisserie artisanale et traiteur Dupont-Lefèvre & Fils, depuis 1952"[:80],
+}
+
+
+def captions(owners: int, weeks: int) -> None:
+    from bot.nudges import compose
+    from bot.pictures.caption import caption_length
+
+    app = build_app(Settings(data_dir=Path("unused")), store=MemoryStore())
+    flows = app.engine.flows
+    base = owner_template()
+    rng = random.Random(1)
+    limit = f"{compose.CAPTION_MAX:,}"
+    print(
+        f"| language | business name | memos | median | p95 | longest | fitted | tip left for another week "
+        f"| still over {limit} |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for language in ("fr", "en"):
+        t = app.engine.translators[language]
+        for label, name in NAMES.items():
+            lengths, fitted, untipped = [], 0, 0
+            for _ in range(owners):
+                record = copy.deepcopy(base)
+                record.language, record.answers["business_name"] = language, name
+                for week in range(weeks):
+                    now = CHECKIN + timedelta(weeks=week)
+                    posts = rng.choice([0, 1, 2, 3, 3, 4, 5])
+                    share = rng.choice([0.1, 0.5])
+                    record.posts = [
+                        Post(
+                            (now - timedelta(hours=rng.randint(1, 330))).isoformat(),
+                            "instagram",
+                            rng.random() < share,
+                        )
+                        for _ in range(posts)
+                    ]
+                    record.waiting.count = rng.choice([0, 0, 1, 3, 12])
+                    waited = timedelta(hours=rng.choice([2, 30, 200]))
+                    record.waiting.since = (now - waited).isoformat() if record.waiting.count else None
+                    text = compose.memo(record, flows, t, now).text
+                    lengths.append(caption_length(text))
+                    tips = [topic for topic in flows.topics if t.tr(f"tip.{topic}") in text]
+                    cited = all(compose.tip_text(flows, topic, t) in text for topic in tips)
+                    fitted += not (name in text and t.tr("memo.checkin") in text and cited and tips)
+                    untipped += t.tr("nudge.tip") not in text
+            lengths.sort()
+            over = sum(1 for n in lengths if n > compose.CAPTION_MAX)
+            count = len(lengths)
+            median, p95 = lengths[count // 2], lengths[int(0.95 * count)]
+            print(
+                f"| {language} | {label} ({len(name)} characters) | {count:,} | {median:,} | {p95:,} | "
+                f"{lengths[-1]:,} | {fitted} ({100 * fitted / count:.1f} %) | "
+                f"{untipped} ({100 * untipped / count:.1f} %) | {over} ({100 * over / count:.1f} %) |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="what", required=True)
@@ -192,9 +260,14 @@ def main() -> None:
     many = sub.add_parser("push")
     many.add_argument("--owners", type=int, default=10000)
     many.add_argument("--workers", type=int, default=2)
+    texts = sub.add_parser("captions")
+    texts.add_argument("--owners", type=int, default=30)
+    texts.add_argument("--weeks", type=int, default=30)
     args = parser.parse_args()
     if args.what == "single":
         single(args.draws)
+    elif args.what == "captions":
+        captions(args.owners, args.weeks)
     else:
         push(args.owners, args.workers)
 

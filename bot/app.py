@@ -27,7 +27,8 @@ class App:
     clock: Clock
 
     def close(self) -> None:
-        """Release the store."""
+        """Release the store, and stop drawing pictures ahead."""
+        self.engine.pictures.close()
         self.store.close()
 
 

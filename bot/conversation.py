@@ -19,7 +19,7 @@ from bot.events import Choice, Reply
 from bot.facts import DERIVED_NAMES, derive, plan_fit, with_facts
 from bot.flows import DONE, Step
 from bot.machine import next_state
-from bot.nudges import posting
+from bot.nudges import places, posting
 from bot.turn import Turn
 
 MERGE_LIMIT = 1500
@@ -142,8 +142,14 @@ def emit_from(turn: Turn, state: str, texts: list[str]) -> list[Reply]:
 
 
 def with_posting_question(turn: Turn, replies: list[Reply]) -> list[Reply]:
-    """End the plan with one tap for "when will you post?" (`bot.nudges.posting`)."""
-    offer = posting.offer(turn.record, turn.flows, turn.t)
+    """End the plan with one tap: when will you post? (`bot.nudges.posting`).
+
+    Asked first, when the platform did not say: where are you? (`bot.nudges.places`).
+    """
+    if turn.record.prefs.timezone is None:
+        offer = places.ask(turn.record, turn.t)
+    else:
+        offer = posting.offer(turn.record, turn.flows, turn.t)
     if not replies or replies[-1].choices:
         return [*replies, offer]
     last = replies[-1]
@@ -295,12 +301,20 @@ def lesson_text(turn: Turn, topic_id: str) -> str:
     record = turn.record
     if topic_id not in record.taught:
         record.taught.append(topic_id)
-    all_lessons = diagnosis.lessons(turn.flows, record.answers)
+    # Numbered among the points the diagnosis named; one a plan answer raised comes as one more.
+    before_plan = {
+        key: value
+        for key, value in record.answers.items()
+        if key not in turn.flows.steps or turn.flows.steps[key].module != PLAN_MODULE
+    }
+    diagnosed = diagnosis.lessons(turn.flows, before_plan)
     title = t.tr("topic." + topic_id)
     head = title
-    if topic_id in all_lessons:
-        number = sum(1 for topic in all_lessons if topic in record.taught)
-        head = t.tr("lesson.head", n=number, total=len(all_lessons), title=title)
+    if topic_id in diagnosed:
+        number = sum(1 for topic in diagnosed if topic in record.taught)
+        head = t.tr("lesson.head", n=number, total=len(diagnosed), title=title)
+    elif topic_id in diagnosis.lessons(turn.flows, record.answers):
+        head = t.tr("lesson.head_more", title=title)
     body = fill(turn, diagnosis.lesson_key(topic, record.answers))
     return "\n".join([head, body, source_line(turn, topic.source)])
 

@@ -22,7 +22,7 @@ from bot.flows import DONE, Flows
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from bot.machine import build_machine
 from bot.nudges import rules
-from bot.nudges.prefs import find_timezone
+from bot.nudges.places import find_timezone
 from bot.pictures.studio import Pictures
 from bot.store.base import OwnerRecord, Store, StoreError
 from bot.turn import Turn
@@ -160,6 +160,9 @@ def free_text(turn: Turn) -> list[Reply]:
     noted = pasted.note_link(turn.record, text, turn.flows, turn.t, turn.now)
     if noted:
         return [Reply(noted)]
+    polite = intents.courtesy(text)
+    if polite:
+        return [Reply(turn.t.tr("done." + polite))]
     found = intents.match(text) if not turn.event.choices else None
     if found is None:
         return [Reply(turn.t.tr("done.idle"))]

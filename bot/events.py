@@ -55,7 +55,8 @@ class Attachment:
     `kind` says how a channel shows it: a `document` (a file to open or print) or a `photo` (an
     image shown in the conversation). A picture's bytes never go in the outbox: `ref` names it
     (`chart:2026-11-29`, `card:pdf`) and `bot.pictures.studio` draws it, or finds it drawn
-    ahead, when the message is sent.
+    ahead, when the message is sent. A picture's `content`, when there is one, says what it
+    shows in words (its alternative text, where the reply's text says something else).
     """
 
     name: str

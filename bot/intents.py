@@ -49,6 +49,14 @@ DESTRUCTIVE: dict[str, tuple[str, ...]] = {
     "delete": ("supprim", "efface", "delete", "erase", "oubli"),
     "restart": ("recommenc", "repartir de zero", "restart", "start over", "start again"),
 }
+COURTESY: dict[str, tuple[str, ...]] = {
+    "thanks": ("merci", "thanks", "thank you", "thx", "super", "parfait", "great", "perfect", "genial"),
+    "hello": ("bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "good morning"),
+}
+"""Words that are only politeness, answered as such (a text with more in it is read for its intent)."""
+COURTESY_FILLERS = {"ok", "d", "accord", "beaucoup", "bien", "a", "vous", "toi", "pour", "le", "la", "les"}
+COURTESY_FILLERS |= {"ce", "tout", "plan", "conseil", "conseils", "aide", "so", "much", "very", "for", "the"}
+COURTESY_FILLERS |= {"all", "help", "tips", "coach"}
 _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"\b(\d{1,4})\b")
 
@@ -114,4 +122,19 @@ def match(text: str) -> Intent | None:
             return Intent(command)
     if network:
         return Intent("posted", network, sure=False)
+    return None
+
+
+def courtesy(text: str) -> str | None:
+    """`thanks` or `hello` when the text is only that ("merci !", "Bonjour", 👍), else None."""
+    folded = fold(text)
+    if text.strip() and not folded:  # an emoji alone: 👍, 🙏
+        return "thanks"
+    for kind, words in COURTESY.items():
+        rest = folded
+        for word in sorted(words, key=len, reverse=True):
+            rest = re.sub(rf"\b{word}\b", " ", rest)
+        left = [w for w in rest.split() if w not in COURTESY_FILLERS]
+        if rest != folded and not left:
+            return kind
     return None

@@ -81,7 +81,12 @@ class Refused(Exception):
 
 
 class Sender(Protocol):
-    """What a channel does to deliver one message to one owner, in one call."""
+    """What a channel does to deliver one message to one owner, in one call.
+
+    A sender may also have `async def ready(owner_id, reply)`, awaited before the send takes
+    its place under the limits: what takes long and is not the send (a picture to draw, or
+    drawn ahead and not there yet) is done then, and holds no one else's place.
+    """
 
     def scope(self, owner_id: str) -> str:
         """The platform budget the owner's messages count against: a bot token, a workspace."""
@@ -192,6 +197,9 @@ class Outbox:
 
     async def _send(self, channel: str, owner_id: str, reply: Reply, priority: int) -> None:
         limits, sender = self.limits[channel], self.senders[channel]
+        ready = getattr(sender, "ready", None)
+        if ready is not None:
+            await ready(owner_id, reply)
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type((RetryLater, TransientError)),
             wait=_wait(limits.max_backoff),

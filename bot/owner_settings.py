@@ -16,7 +16,8 @@ from bot.answers import match_choice
 from bot.events import Choice, Reply
 from bot.i18n import Translator
 from bot.nudges import posting, streaks
-from bot.nudges.prefs import Prefs, find_timezone, parse_clock
+from bot.nudges.places import find_timezone
+from bot.nudges.prefs import Prefs, parse_clock
 from bot.store.base import OwnerRecord
 
 WORDS = {

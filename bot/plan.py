@@ -59,12 +59,25 @@ def hour_value(answers: Mapping[str, Any]) -> float | None:
     return float(own) if rate == 0 and isinstance(own, int | float) else float(rate)
 
 
+def weekly_minutes(answers: Mapping[str, Any]) -> float | None:
+    """The minutes a week the plan takes (the coach's estimate), else the hours set aside for it."""
+    checked = plan_fit(answers)
+    if checked is not None:
+        return float(checked.needed.total)
+    hours = answers.get("plan_hours")
+    return hours * 60.0 if isinstance(hours, int | float) else None
+
+
 def monthly_cost(answers: Mapping[str, Any], flows: Flows) -> float | None:
-    """Hours per week times the hour's value, over an average month; None until both are known."""
-    hours, rate = answers.get("plan_hours"), hour_value(answers)
-    if not isinstance(hours, int | float) or rate is None:
+    """The plan's time each week at the hour's value, over an average month; None until both are known.
+
+    The time the plan takes, not the hours the owner could give: ten hours free for a plan of
+    three is three hours' cost.
+    """
+    minutes, rate = weekly_minutes(answers), hour_value(answers)
+    if minutes is None or rate is None:
         return None
-    return round(hours * rate * WEEKS_PER_MONTH, 2)
+    return round(minutes / 60 * rate * WEEKS_PER_MONTH, 2)
 
 
 def review_date(completed_at: str | None, now: datetime) -> date:
@@ -92,7 +105,7 @@ def placeholders(
     }
     hours = answers.get("plan_hours", answers.get("hours_available"))
     if isinstance(hours, int | float):
-        values["hours"] = t.number(hours)
+        values["hours"] = t.hours(hours)
     if isinstance(answers.get("posts_per_month_now"), int | float):
         values["posts"] = t.number(answers["posts_per_month_now"])
     if answers.get("plan_networks"):
@@ -176,6 +189,8 @@ def render(
     ]
     if risk_lines:
         lines += ["", t.tr("plan.risks"), *risk_lines]
+    if len(risk_lines) > HABITS_TO_START:  # all at once would be none at all
+        lines.append(t.tr("plan.risks_start", count=t.number(HABITS_TO_START)))
     left_out = [n for n in answers.get("networks_now") or [] if n != "none" and n not in (networks or [])]
     if left_out and networks:
         lines += [
@@ -208,7 +223,6 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
     elif rate == 0:
         lines.append(_line(t, "plan.cost", t.tr("plan.value.cost_unpriced")))
     else:
-        hours = answers.get("plan_hours") or 0
         lines.append(
             _line(
                 t,
@@ -216,7 +230,7 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
                 t.tr(
                     "plan.value.cost",
                     cost=t.money(cost, money),
-                    hours=t.hours(hours),
+                    hours=t.minutes(weekly_minutes(answers) or 0),
                     rate=t.money(rate or 0, money),
                 ),
             )
@@ -226,6 +240,10 @@ def _money_lines(flows: Flows, answers: Mapping[str, Any], t: Translator, money:
         key = "plan.value.budget_none" if budget == 0 else "plan.value.budget"
         lines.append(_line(t, "plan.budget", t.tr(key, budget=t.money(budget, money))))
     return lines
+
+
+HABITS_TO_START = 3
+"""Habits to begin with when the plan lists more; the weekly memo's tips bring the others."""
 
 
 @dataclass(frozen=True)

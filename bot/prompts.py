@@ -6,12 +6,12 @@ The one waiting is kept in `OwnerRecord.prompt`; its choices carry `kind:value` 
 
 from __future__ import annotations
 
-from bot import conversation, owner_settings, tracking
+from bot import conversation, intents, owner_settings, tracking
 from bot.answers import match_choice
 from bot.events import Choice, Reply
 from bot.flows import DONE
 from bot.i18n import LANGUAGES
-from bot.nudges import posting, review
+from bot.nudges import places, posting, review
 from bot.turn import Turn
 
 RESTART, LANGUAGE, PLAN_EDIT, DELETE, INTENT = "restart", "language", "plan_edit", "delete", "intent"
@@ -81,14 +81,27 @@ def prompt_choices(turn: Turn) -> list[tuple[str, list[str]]]:
             ("edit:" + s.id, [t.tr("plan." + str(s.plan_field)) for t in translators])
             for s in turn.flows.plan_steps()
         ]
+    if prompt == places.PROMPT:
+        return [
+            (f"{places.PROMPT}:{zone}", [places.place(zone, t.language) for t in translators])
+            for zone in places.LIKELY[turn.t.language]
+        ]
     return []
 
 
 def match_prompt(turn: Turn) -> str | None:
-    """The prompt's choice the owner typed, if any."""
+    """The prompt's choice the owner typed, if any; at "where are you?", any place typed."""
+    text = turn.event.text or ""
+    at_city = turn.record.prompt == places.PROMPT
+    if at_city and (places.find_timezone(text) or places.is_country_of_many_zones(text)):
+        return places.PROMPT + ":"  # `places.answer` reads what was typed
     options = prompt_choices(turn)
-    index = match_choice(turn.event.text or "", [labels for _, labels in options])
-    return options[index][0] if index is not None else None
+    index = match_choice(text, [labels for _, labels in options])
+    if index is not None:
+        return options[index][0]
+    if at_city and places.looks_like_place(text) and intents.match(text) is None:
+        return places.PROMPT + ":"  # an unknown place: `places.answer` says what to type
+    return None
 
 
 def meta_choice(turn: Turn, choice: str) -> list[Reply]:
@@ -104,6 +117,8 @@ def meta_choice(turn: Turn, choice: str) -> list[Reply]:
         return checkin(turn, value)
     if kind == "posting":
         return posting_choice(turn, value)
+    if kind == places.PROMPT and record.completed_at is not None:
+        return city(turn, value)
     if kind == "review" and record.completed_at is not None:
         return review.answer(record, turn.flows, t, value, turn.now)
     if kind == "chart" and record.completed_at is not None:
@@ -162,6 +177,17 @@ def posting_choice(turn: Turn, value: str) -> list[Reply]:
     if chosen is None:
         return conversation.then_ask(turn, turn.t.tr("input.stale_choice"))
     return conversation.then_ask(turn, posting.apply(turn.record, *chosen, turn.t))
+
+
+def city(turn: Turn, value: str) -> list[Reply]:
+    """The owner's place (tapped or typed) sets their time zone; then, when will they post?"""
+    record, t = turn.record, turn.t
+    said, understood = places.answer(record, turn.event.text or "", value, t)
+    if not understood:
+        return [Reply(said, choices=places.choices(t), step="@" + places.PROMPT)]
+    if record.prefs.post_days:
+        return conversation.then_ask(turn, said)
+    return conversation.pack(turn, [said], posting.offer(record, turn.flows, t))
 
 
 def checkin(turn: Turn, value: str) -> list[Reply]:

@@ -51,11 +51,15 @@ class Fit:
         return self.needed.total <= self.available
 
 
+def minutes_per_post(networks: int) -> int:
+    """The minutes one post takes on `networks` networks (the coach's estimate)."""
+    return MINUTES_FIRST_NETWORK + MINUTES_EACH_OTHER_NETWORK * max(0, networks - 1)
+
+
 def workload(networks: int, cadence: float, reply_time: str | None, listening: str | None) -> Workload:
     """The minutes a week for `cadence` posts on `networks` networks, replies and listening."""
-    per_post = MINUTES_FIRST_NETWORK + MINUTES_EACH_OTHER_NETWORK * max(0, networks - 1)
     return Workload(
-        round(cadence * per_post),
+        round(cadence * minutes_per_post(networks)),
         REPLY_MINUTES.get(reply_time or "", 0),
         LISTENING_MINUTES.get(listening or "", 0),
     )

@@ -334,7 +334,8 @@ def test_a_pasted_link_to_a_post_is_logged_once(local_app: App, clock: FixedCloc
         "https://www.instagram.com/p/DBx3kLmN4pQ/",
     )
     ana.say("merci !")
-    assert "Je n'ai pas compris" in ana.text, "other words after the plan are not links"
+    assert ana.text.startswith("Avec plaisir"), "other words after the plan are not links"
+    assert ana.record().posts == [post]
 
 
 def test_a_link_is_an_answer_while_the_plan_is_being_built(local_app: App, clock: FixedClock) -> None:

@@ -39,6 +39,7 @@ def test_what_an_owner_types_is_matched_to_a_command(text: str, expected: Intent
 def planned(ana: OwnerChat) -> OwnerChat:
     ana.say("/start")
     walk(ana, LOCAL_BAKERY)
+    ana.tap("city:Europe/Paris")
     return ana
 
 
@@ -77,5 +78,17 @@ def test_did_you_mean_runs_the_command_once_confirmed(planned: OwnerChat) -> Non
 
 
 def test_words_the_coach_does_not_know_get_examples_of_what_it_understands(planned: OwnerChat) -> None:
-    planned.say("Bonjour !")
+    planned.say("Quelle journée, les croissants sont partis")
+    assert "Je n'ai pas compris" in planned.text
     assert "j'ai publié sur Instagram" in planned.text
+
+
+def test_a_thank_you_or_a_hello_gets_a_kind_word_not_a_misunderstanding(planned: OwnerChat) -> None:
+    for said in ("merci !", "Merci pour le plan", "👍"):
+        planned.say(said)
+        assert planned.text.startswith("Avec plaisir"), said
+    planned.say("Bonjour")
+    assert planned.text.startswith("Bonjour")
+    assert "Je n'ai pas compris" not in planned.text
+    planned.say("merci, 3 commentaires en attente")
+    assert planned.record().waiting.count == 3, "politeness around a request does not hide it"

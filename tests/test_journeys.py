@@ -3,6 +3,7 @@ that holds together, in both languages, by buttons or by typing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -171,3 +172,30 @@ def test_no_question_is_negative(journey) -> None:
         if step.is_question:
             text = t.tr(step.text)
             assert not (" ne " in text and " pas " in text), step.id
+
+
+def test_points_keep_the_count_the_diagnosis_gave_and_a_new_one_comes_as_one_more(ana: OwnerChat) -> None:
+    journey = Transcript(ana, LOCAL_BAKERY)  # a budget of 0, answered in the plan, raises one point
+    heads = [line for line in journey.text.splitlines() if line.startswith(("Point ", "Un point de plus"))]
+    counted = [head for head in heads if head.startswith("Point ")]
+    named = re.search(r"(\d+) points à travailler", journey.text)
+    assert named and all(f" sur {named.group(1)} · " in head for head in counted)
+    assert [int(head.split()[1]) for head in counted] == list(range(1, len(counted) + 1))
+    assert any(head.startswith("Un point de plus") and "budget" in head for head in heads)
+
+
+def test_a_plan_with_many_risks_says_to_start_with_three_habits(ana: OwnerChat) -> None:
+    journey = Transcript(ana, LOCAL_BAKERY)
+    assert "commencez par les 3 premières habitudes" in journey.plan
+    few = Transcript(OwnerChat(ana.engine, ana.clock, "test:orbit", language="en"), B2B_FIRM)
+    assert "start with the first" not in few.plan
+
+
+@pytest.mark.parametrize("answers", [LOCAL_BAKERY, BUSY_CONSULTANT, SOLO_BAKER, B2B_FIRM, DAILY_SHOP])
+def test_one_of_anything_is_singular_in_every_journey(app, clock, answers: dict[str, Any]) -> None:
+    chat = OwnerChat(app.engine, clock, "test:one", language=answers["language"])
+    text = Transcript(chat, answers).text
+    wrong = re.findall(
+        r"\b1 (?:hours|posts|minutes|messages|days|weeks|publications|heures|jours|semaines)\b", text
+    )
+    assert not wrong

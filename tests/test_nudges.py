@@ -108,6 +108,9 @@ def test_the_weekly_memo_comes_monday_at_nine_as_one_message_with_its_check_ins(
     (memo,) = claimed[0].replies
     assert "Boulangerie Dupain" in memo.text
     assert "Source" in memo.text, "the tip of the week cites its article"
+    spaced = memo.text.replace("\xa0", " ").replace("\u202f", " ")
+    # One post on two networks, against three a week: the coach's estimates, said as such.
+    assert "Temps de publication : environ 40 min sur 2 h prévues (notre estimation : 40 min" in spaced
     choice_ids = {c.id for c in memo.choices}
     assert {"checkin:posted:yes", "checkin:waiting:none", "checkin:waiting:many", "posting:ask"} <= choice_ids
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,11 +17,15 @@ from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.events import Attachment, Reply
+from bot.nudges import compose
+from bot.nudges.compose import CAPTION_MAX
 from bot.nudges.runner import NudgeRunner
 from bot.pictures import chart, look
+from bot.pictures.caption import caption_length
 from bot.pictures.replies import series_of
 from bot.pictures.shelf import owner_key
 from bot.pictures.weeks import LATE, NONE, ON_TIME
+from bot.store.base import Post
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import BUSY_CONSULTANT, LOCAL_BAKERY, walk
 from tests.fakes.processes import run_coach
@@ -45,6 +49,7 @@ WAITS = [
     (datetime(2026, 11, 11, 9), datetime(2026, 11, 12, 9)),  # 24 h: late
 ]
 NOW = datetime(2026, 11, 26, 15, 0)  # Thursday of the fourth week
+LONGEST_NAME = "Boulangerie-pâtisserie artisanale et traiteur Dupont-Lefèvre & Fils, depuis 1952"[:80]
 
 
 def owner_story(app: App, clock: FixedClock, owner: str, answers: dict, zone: ZoneInfo) -> OwnerChat:
@@ -154,8 +159,8 @@ def _plain(text: str) -> str:
             [
                 "Boulangerie Dupain",
                 "3 publications par semaine",
-                "1 083,33 € par mois",
-                "10 h par semaine",
+                "415,28 € par mois",
+                "3 h 50 par semaine",
                 "Dans la journée",
                 "10 % des publications au plus",
                 "Facebook, Instagram",
@@ -166,8 +171,8 @@ def _plain(text: str) -> str:
             [
                 "Smith Advisory",
                 "1 post a week",  # the lighter plan that fits the consultant's hour
-                "€866.67 a month",
-                "2.5 hours a week",
+                "€751.11 a month",
+                "2 h 10 min a week",
                 "The same day",
                 "10% of posts at most",
                 "LinkedIn",
@@ -225,22 +230,86 @@ def test_no_card_before_the_plan_is_made(ana: OwnerChat) -> None:
     assert replies[-1].step == ana.step, "the question is asked again"
 
 
-def test_the_weekly_memo_is_one_message_and_its_chart_one_tap_away(
+def test_the_weekly_memo_carries_the_chart_of_the_weeks_up_to_sunday(
     app: App, clock: FixedClock, settings: Settings
 ) -> None:
     chat = owner_story(app, clock, "test:owner", LOCAL_BAKERY, PARIS)
     claimed = NudgeRunner(app.engine).sweep(datetime(2026, 11, 30, 9, 0, tzinfo=PARIS))
     (memo,) = next(c for c in claimed if c.kind == "weekly").replies
-    assert memo.attachment is None, "one message: 10,000 memos go out in minutes at 30 a second"
-    assert "chart:week" in {c.id for c in memo.choices}
+    assert memo.attachment is not None and memo.attachment.kind == "photo"
+    assert memo.attachment.ref == "chart:2026-11-29", "Monday's memo: the whole weeks up to Sunday"
+    assert memo.attachment.name == "boulangerie-dupain-2026-11-29.png"
+    t = app.engine.translators["fr"]
+    assert t.tr("chart.caption.posts", posted="6", planned="12") in memo.attachment.content, (
+        "the chart's figures in words, for a screen reader"
+    )
+    assert "chart:week" not in {c.id for c in memo.choices}, "the chart is in the memo, not a tap away"
+    assert caption_length(memo.text) <= CAPTION_MAX, "text and chart go out as one message"
+    # Drawn ahead by the sweep, kept by reference: the picture is on the shelf, not in the record.
+    kept = settings.data_dir / "pictures" / owner_key("test:owner")
+    assert [p.name.split(".")[0] for p in kept.iterdir()] == ["chart-2026-11-29"]
+    assert app.engine.pictures.file("test:owner", memo.attachment).startswith(PNG_MAGIC)
+    stored = json.dumps(app.store.get("test:owner").to_doc())
+    assert "PNG" not in stored and len(stored) < 30_000
+    # A memo sent before the chart was in it has a button for it; a tap still shows the chart.
     clock.set(datetime(2026, 11, 30, 9, 5, tzinfo=PARIS).astimezone(UTC))
     charted = [r for r in chat.tap("chart:week", step="@checkin") if r.attachment is not None]
     assert len(charted) == 1 and charted[0].attachment.ref.startswith("chart:")
-    # Kept by reference: the picture is on the shelf, not in the record.
-    picture = app.engine.pictures.file("test:owner", charted[0].attachment)
-    assert picture.startswith(b"\x89PNG")
-    stored = json.dumps(app.store.get("test:owner").to_doc())
-    assert "PNG" not in stored and len(stored) < 30_000
+
+
+def test_a_long_memo_is_fitted_to_go_with_its_chart(app: App, clock: FixedClock) -> None:
+    """The longest business name, replies waiting, a freeze and the longest tips: still one message."""
+    fitting: dict[str, tuple[int, int]] = {}
+    for language in ("fr", "en"):
+        t = app.engine.translators[language]
+        chat = OwnerChat(app.engine, clock, f"test:{language}", language=language)
+        clock.set(datetime(2026, 10, 5, 10, 0, tzinfo=PARIS).astimezone(UTC))
+        chat.say("/start")
+        walk(chat, {**LOCAL_BAKERY, "language": language, "business_name": LONGEST_NAME})
+        record = app.store.get(f"test:{language}")
+        now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+        # Offers over the ceiling (the longest next step), replies waiting (not late yet).
+        days = range(1, 13, 2)
+        record.posts = [Post((now - timedelta(days=d, hours=3)).isoformat(), "x", d != 5) for d in days]
+        record.waiting.count, record.waiting.since = 12, (now - timedelta(hours=2)).isoformat()
+        lengths, shortened, deferred = [], 0, 0
+        for topic in app.engine.flows.topics:  # each tip in turn, the longest included
+            record.nudges.tip_counts = {other: 1 for other in app.engine.flows.topics if other != topic}
+            memo = compose.memo(record, app.engine.flows, t, now)
+            lengths.append(caption_length(memo.text))
+            assert t.tr("memo.next") in memo.text and t.tr("memo.title") in memo.text
+            assert t.count("memo.waiting", 12, age=t.days_or_hours(2)) in memo.text
+            shortened += LONGEST_NAME not in memo.text
+            if t.tr(f"tip.{topic}") in memo.text:
+                assert record.nudges.tip_counts[topic] == 1, "the tip is whole, and counted as given"
+            else:  # too long with it: it comes another week, not counted as given
+                assert record.nudges.tip_counts.get(topic, 0) == 0 and t.tr("nudge.tip") not in memo.text
+                deferred += 1
+        assert max(lengths) <= CAPTION_MAX, f"{language}: {max(lengths)} characters"
+        fitting[language] = (shortened, deferred)
+    # French runs longer: there the longest name is shortened, and a few of the longest tips wait
+    # for a shorter week; English fits whole.
+    assert fitting["fr"][0] > 0 and fitting["fr"][1] <= 5 and fitting["en"] == (0, 0), fitting
+
+
+def test_a_memo_is_shortened_step_by_step_and_its_tip_waits_only_as_a_last_resort() -> None:
+    greeting, short = "The week of Boulangerie Dupont-Lefèvre & Fils.", "The week of Boulangerie Dupon…."
+    tip = ("Tip:\nPost a photo.\nSource: “Title”, Author of it", "Tip:\nPost a photo.\nSource: “Title”")
+
+    def fit(week: int) -> tuple[str, bool]:
+        return compose.fitted(greeting, short, ["w" * week], tip, "Tap below:")
+
+    whole = len("\n\n".join([greeting, "", tip[0], "Tap below:"]))
+    room = CAPTION_MAX - whole
+    assert fit(room) == ("\n\n".join([greeting, "w" * room, tip[0], "Tap below:"]), True)
+    assert fit(room + 1)[0].startswith(short) and tip[0] in fit(room + 1)[0]
+    saved_by_name = len(greeting) - len(short)
+    assert tip[1] + "\n\nTap below:" in fit(room + saved_by_name + 1)[0], "the source by its title"
+    saved_by_source = len(tip[0]) - len(tip[1])
+    assert fit(room + saved_by_name + saved_by_source + 1)[0].endswith(tip[1]), "the closing line goes"
+    text, tipped = fit(CAPTION_MAX - 60)
+    assert not tipped and "Tip:" not in text and caption_length(text) <= CAPTION_MAX, "the tip waits"
+    assert caption_length("🥐" * 600) == 1200, "counted as Telegram counts: UTF-16 units"
 
 
 def test_a_picture_is_drawn_again_when_the_owner_logs_more(app: App, clock: FixedClock) -> None:

@@ -1,10 +1,11 @@
 """A weekly push to 2,000 owners under Telegram's 30 messages a second, while 20 owners talk.
 
 The real python-telegram-bot Application runs against the fake Bot API; the nudge sweep claims
-every owner's weekly memo (one message each, its check-ins as buttons)
-and the process's one outbox delivers them through the same bot, under the same limiter as the
-replies. Twenty other owners go through the
-start of their journey meanwhile, reading each answer for a moment before the next. Their
+every owner's weekly memo (one message each: its chart as a photo, the memo as its caption, its
+check-ins as buttons; the charts drawn meanwhile by lower-priority processes) and the process's
+one outbox delivers them through the same bot, under the same limiter as the replies. Twenty
+other owners go through the start of their journey meanwhile, reading each answer for a moment
+before the next. Their
 answers go before the push: the 95th percentile of the time from an update to its first answer
 stays within 2 seconds, and the fake never takes more than 30 messages in any one second.
 
@@ -110,7 +111,8 @@ def _push(settings: Settings, clock: FixedClock, finish: bool) -> tuple[list[flo
         await fake.start()
         channel = TelegramChannel(app.engine, app.clock)
         application = channel.build("123:PUSH", fake.url, overall_per_second=CAP)
-        claimed = await asyncio.to_thread(NudgeRunner(app.engine).sweep, MONDAY)
+        # As `coach` does: the memos' charts drawn while the push goes out (`sweep_and_deliver`).
+        claimed = await asyncio.to_thread(NudgeRunner(app.engine).sweep, MONDAY, False, True)
         messages = sum(len(c.replies) for c in claimed)
         try:
             async with application:

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.clock import FixedClock
 from bot.nudges import compose
+from bot.nudges.compose import CAPTION_MAX
 from bot.nudges.runner import Claimed, NudgeRunner
+from bot.pictures.caption import caption_length
 from tests.fakes.chat import OwnerChat
 from tests.fakes.journeys import LOCAL_BAKERY, walk
 
@@ -110,8 +112,14 @@ def test_twelve_weeks_of_reminders_for_three_owners(app: App, clock: FixedClock)
         assert max(weeks.values()) <= 3, f"{owner}: three messages a week at most"
         assert all(8 <= moment.hour < 20 for moment, _ in received), f"{owner}: none in quiet hours"
         assert all(len(c.replies) == 1 for _, c in received), f"{owner}: each is one message"
-        for moment, _ in story.memos(owner):
+        for moment, memo in story.memos(owner):
             assert (moment.weekday(), moment.hour) == (0, 9), f"{owner}: the memo on Monday at 9:00"
+            (message,) = memo.replies
+            sunday = (moment - timedelta(days=1)).date()
+            assert message.attachment is not None and message.attachment.kind == "photo"
+            assert message.attachment.ref == f"chart:{sunday}", f"{owner}: the memo shows its weeks' chart"
+            assert "checkin:posted:yes" in {c.id for c in message.choices}, "its check-ins as its buttons"
+            assert caption_length(message.text) <= CAPTION_MAX, "text, chart and buttons in one message"
         tips = [tip_of(app, c) for _, c in story.memos(owner)]
         given = [tip for tip in tips if tip]
         assert len(given) == len(set(given)), f"{owner}: no tip repeated before all were given"
@@ -252,8 +260,8 @@ def test_an_owner_says_their_city_once_and_reminders_follow_their_clock(app: App
     chat = OwnerChat(app.engine, clock, "telegram:77", language="fr")
     chat.say("/start")
     walk(chat, LOCAL_BAKERY)
-    assert chat.step == "@posting" and "Paris" in chat.last[-1].text, "the zone assumed, and how to change it"
-    chat.say("/settings timezone Montréal")
+    assert chat.step == "@city" and "Paris" in chat.last[-1].text, "the zone assumed, and the question"
+    chat.say("Montréal")
     assert chat.record().prefs.timezone == "America/Montreal"
     montreal = ZoneInfo("America/Montreal")
     runner = NudgeRunner(app.engine)

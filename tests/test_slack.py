@@ -163,8 +163,8 @@ def started(fake: FakeSlack, user: str) -> bool:
 @pytest.mark.parametrize(
     ("answers", "language", "locale", "typed", "cost"),
     [
-        (LOCAL_BAKERY, "fr", "fr-FR", False, "1\u202f083,33\xa0€"),
-        (BUSY_CONSULTANT, "en", "en-GB", True, "€866.67"),
+        (LOCAL_BAKERY, "fr", "fr-FR", False, "415,28\xa0€"),
+        (BUSY_CONSULTANT, "en", "en-GB", True, "€751.11"),
     ],
 )
 def test_a_whole_journey_from_coach_start_to_a_plan_in_slack(

@@ -152,9 +152,9 @@ def test_the_bot_sets_its_command_menu_in_french_and_english(tg_app: App) -> Non
 @pytest.mark.parametrize(
     ("answers", "language", "typed", "cost"),
     [
-        (LOCAL_BAKERY, "fr", False, "1\u202f083,33\xa0€"),
-        (BUSY_CONSULTANT, "en", True, "€866.67"),
-        (LOCAL_BAKERY, "en", False, "€1,083.33"),
+        (LOCAL_BAKERY, "fr", False, "415,28\xa0€"),
+        (BUSY_CONSULTANT, "en", True, "€751.11"),
+        (LOCAL_BAKERY, "en", False, "€415.28"),
     ],
 )
 def test_a_whole_journey_from_start_to_plan_on_telegram(

@@ -26,7 +26,7 @@ def test_a_piped_conversation_reaches_a_plan_with_the_cost_in_french(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "> Boulangerie Dupain" in result.stdout
-    assert "1\u202f083,33\xa0€" in result.stdout.split("> /plan")[-1]
+    assert "415,28\xa0€" in result.stdout.split("> /plan")[-1]
     assert "Traceback" not in result.stdout
 
 
@@ -34,7 +34,7 @@ def test_the_same_in_english_with_lang_en(tmp_path: Path) -> None:
     answers = (FIXTURES / "consultant_en.txt").read_text(encoding="utf-8")
     result = coach(["chat", "--user", "sam", "--lang", "en"], answers, tmp_path / "data")
     assert result.returncode == 0, result.stderr
-    assert "€866.67" in result.stdout.split("> /plan")[-1]  # 2.5 h (the plan that fits) × €80 × 52/12
+    assert "€751.11" in result.stdout.split("> /plan")[-1]  # 2 h 10 (the lighter plan) × €80 × 52/12
 
 
 def test_quitting_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_quitting_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> No
     assert second.returncode == 0
     assert last_question in second.stdout
     third = coach(["chat", "--user", "ana"], "".join(lines[10:]), tmp_path / "data")
-    assert "1\u202f083,33\xa0€" in third.stdout
+    assert "415,28\xa0€" in third.stdout
 
 
 def test_two_owners_on_one_machine_do_not_mix(tmp_path: Path) -> None:
@@ -113,6 +113,33 @@ def test_the_terminal_shows_the_reminders_due_for_its_owner(app, clock, tmp_path
     quiet = io.StringIO("")
     TerminalChat(app.engine, clock, "ana", "fr", stdin=quiet, stdout=again, pictures=tmp_path).run()
     assert app.engine.translators["fr"].tr("terminal.nudges") not in again.getvalue(), "shown once"
+
+
+def test_the_weekly_memo_in_the_terminal_prints_where_its_chart_is(app, clock, tmp_path: Path) -> None:
+    import io
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.channels.terminal import TerminalChat
+    from tests.fakes.chat import OwnerChat
+    from tests.fakes.journeys import LOCAL_BAKERY, walk
+
+    paris = ZoneInfo("Europe/Paris")
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=paris).astimezone(UTC))
+    owner = OwnerChat(app.engine, clock, "terminal:ana", language="fr")
+    owner.say("/start")
+    walk(owner, LOCAL_BAKERY)
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=paris).astimezone(UTC))  # Monday 9:00: the memo
+    out = io.StringIO()
+    TerminalChat(app.engine, clock, "ana", "fr", stdin=io.StringIO(""), stdout=out, pictures=tmp_path).run()
+    t = app.engine.translators["fr"]
+    shown = out.getvalue()
+    chart = tmp_path / "boulangerie-dupain-2026-11-29.png"
+    memo_at = shown.index(t.tr("memo.title"))
+    saved_at = shown.index(t.tr("terminal.saved", path=str(chart)))
+    assert memo_at < saved_at < memo_at + 1500, "the memo, its buttons, then its chart's path"
+    assert t.tr("memo.button.posted") in shown[memo_at:saved_at]
+    assert chart.read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_reader_that_goes_away_ends_the_chat_quietly(tmp_path: Path) -> None:

@@ -31,12 +31,13 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.channels import slack_blocks as kit
 from bot.channels.slack_installations import StoreInstallations
 from bot.clock import Clock
 from bot.engine import Engine
-from bot.events import InboundEvent, Reply
+from bot.events import Attachment, InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, Translator, normalise_language
 from bot.outbox import (
     Limits,
@@ -48,7 +49,7 @@ from bot.outbox import (
     mark_unreachable,
     reply_entry_id,
 )
-from bot.pictures.studio import MissingPicture, picture
+from bot.pictures.studio import MissingPicture, picture, ready
 
 log = logging.getLogger(__name__)
 # Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's (the same token) wins.
@@ -59,6 +60,9 @@ SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "us
 DEFAULT_API_URL = "https://slack.com/api/"
 ALT_TEXT_MAX = 1000
 """Slack's limit on an image's alternative text."""
+PROCESSING_TRIES = 5
+PROCESSING_WAIT = 0.5
+"""A message showing a picture just uploaded: tries, and the first wait in seconds (then doubled)."""
 API_TIMEOUT = 10
 """Seconds a Web API call may take before it is abandoned (and retried by the outbox)."""
 LIMITS = Limits(per_second=20.0, per_chat_per_second=1.0)
@@ -440,9 +444,13 @@ async def post(client: AsyncWebClient, channel: str, reply: Reply, data: bytes |
     """Send one reply to a channel: split if long, its choices on the last part; a file uploaded.
 
     A file is the attachment's text, or `data` (a picture's bytes); an image gets the reply's
-    text as its alternative text too, for screen readers.
+    text as its alternative text too, for screen readers. A picture with buttons (the weekly
+    memo and its chart) is one message: the image, uploaded privately, shown in its blocks.
     """
     attachment = reply.attachment
+    if attachment is not None and attachment.kind == "photo" and data is not None and reply.choices:
+        await _post_with_picture(client, channel, reply, attachment, data)
+        return
     if attachment is not None:
         body: dict[str, Any] = {"file": data} if data is not None else {"content": attachment.content}
         if attachment.kind == "photo":
@@ -457,6 +465,46 @@ async def post(client: AsyncWebClient, channel: str, reply: Reply, data: bytes |
         return
     for text, blocks in kit.messages(reply):
         await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+def _file_not_ready(error: BaseException) -> bool:
+    """Slack refused an image block because the file just uploaded is still being processed."""
+    if not isinstance(error, SlackApiError):
+        return False
+    data = getattr(error.response, "data", None)
+    if not isinstance(data, dict) or data.get("error") != "invalid_blocks":
+        return False
+    return any("slack_file" in str(problem) for problem in data.get("errors") or [])
+
+
+async def _post_with_picture(
+    client: AsyncWebClient, channel: str, reply: Reply, attachment: Attachment, data: bytes
+) -> None:
+    """One message: the reply's text, its picture and its buttons.
+
+    The picture is uploaded shared with no one and shown by an image block. Slack processes an
+    upload after answering it, and refuses meanwhile a message that shows it ("invalid slack
+    file"): the message is tried again a few times over some seconds, then left to the outbox.
+    """
+    alt = (attachment.content or reply.text)[:ALT_TEXT_MAX]
+    uploaded = await client.files_upload_v2(
+        file=data, filename=attachment.name, title=attachment.name, alt_txt=alt
+    )
+    picture = kit.image(str((uploaded.get("file") or {}).get("id")), alt)
+    for text, blocks in kit.messages(reply, picture):
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_file_not_ready),
+                wait=wait_exponential(multiplier=PROCESSING_WAIT, max=8 * PROCESSING_WAIT),
+                stop=stop_after_attempt(PROCESSING_TRIES),
+                reraise=True,
+            ):
+                with attempt:
+                    await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except SlackApiError as error:
+            if _file_not_ready(error):
+                raise TransientError("Slack is still processing the picture") from error
+            raise
 
 
 async def _best_effort(what: str, call: Any) -> None:
@@ -478,6 +526,10 @@ class SlackSender:
     def scope(self, owner_id: str) -> str:
         """One budget per workspace."""
         return split_owner(owner_id)[0]
+
+    async def ready(self, owner: str, reply: Reply) -> None:
+        """Draw the reply's picture (or wait for it to be drawn ahead) before a place is taken."""
+        await ready(self.channel.engine.pictures, owner, reply)
 
     async def send(self, owner: str, reply: Reply) -> None:
         """Send one message, in one try; a 429 becomes RetryLater, a gone workspace or user Unreachable."""

@@ -103,14 +103,19 @@ def choice_blocks(reply: Reply) -> list[Block]:
     return blocks
 
 
-def messages(reply: Reply) -> list[tuple[str, list[Block]]]:
-    """A reply as Slack messages (`text`, `blocks`), the choices on the last.
+def image(file_id: str, alt: str) -> Block:
+    """An image block showing a file the app uploaded (shared with no one: shown where it is placed)."""
+    return {"type": "image", "slack_file": {"id": file_id}, "alt_text": alt[:ALT_MAX] or "-"}
+
+
+def messages(reply: Reply, picture: Block | None = None) -> list[tuple[str, list[Block]]]:
+    """A reply as Slack messages (`text`, `blocks`), the choices on the last, a picture just above them.
 
     A text longer than a section takes several sections of one message; a second message only
     past what one message holds (50 blocks, 40,000 characters of notification text).
     """
     parts = [part for part in split_text(slack_commands(reply.text), SECTION_MAX) if part] or [""]
-    choices = choice_blocks(reply)
+    choices = ([picture] if picture else []) + choice_blocks(reply)
     out: list[tuple[list[str], list[Block]]] = [([], [])]
     for part in parts:
         texts, blocks = out[-1]
@@ -126,9 +131,15 @@ def messages(reply: Reply) -> list[tuple[str, list[Block]]]:
     return [(escape("\n".join(texts)), blocks) for texts, blocks in out]
 
 
+def _as_sent(block: Block) -> Block:
+    """A block of a message as it can be sent again: an uploaded image by its file alone."""
+    file_id = (block.get("slack_file") or {}).get("id") if block.get("type") == "image" else None
+    return image(file_id, str(block.get("alt_text") or "")) if file_id else block
+
+
 def answered(blocks: list[Block], labels: list[str]) -> list[Block]:
-    """A question once answered: its text kept, its buttons replaced by the answer."""
-    kept = [block for block in blocks if block.get("type") != "actions"]
+    """A question once answered: its text (and picture) kept, its buttons replaced by the answer."""
+    kept = [_as_sent(block) for block in blocks if block.get("type") != "actions"]
     return [*kept, {"type": "context", "elements": [plain("→ " + ", ".join(labels))]}]
 
 

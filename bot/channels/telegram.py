@@ -53,7 +53,8 @@ from bot.engine import Engine
 from bot.events import InboundEvent, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 from bot.outbox import Limits, Outbox, Refused, RetryLater, TransientError, Unreachable, reply_entry_id
-from bot.pictures.studio import MissingPicture, Pictures, picture
+from bot.pictures.caption import caption_length
+from bot.pictures.studio import MissingPicture, Pictures, picture, ready
 
 log = logging.getLogger(__name__)
 
@@ -342,8 +343,7 @@ class TelegramChannel:
                 for b in row
                 if str(b.callback_data).split("|", 1)[1].lstrip("~") in choices
             ]
-            text = f"{message.text}\n\n→ {', '.join(labels)}"
-            self._aside(_best_effort("editMessageText", query.edit_message_text(text, reply_markup=None)))
+            self._aside(_mark_answered(query, message, labels))
         await self.outbox.deliver_replies(owner, reply_entry_id(event), replies)
 
     def _aside(self, call: Coroutine[Any, Any, None]) -> None:
@@ -378,6 +378,23 @@ class TelegramChannel:
         return self.clock.now()
 
 
+async def _mark_answered(query: CallbackQuery, message: Message, labels: list[str]) -> None:
+    """Show under a question the answer tapped, its buttons gone (best effort).
+
+    A photo's question (the weekly memo under its chart) is its caption: the answer goes
+    there while the caption stays within Telegram's limit; else only the buttons go.
+    """
+    if message.text is not None:
+        text = f"{message.text}\n\n→ {', '.join(labels)}"
+        await _best_effort("editMessageText", query.edit_message_text(text, reply_markup=None))
+        return
+    caption = f"{message.caption or ''}\n\n→ {', '.join(labels)}".lstrip("\n")
+    if caption_length(caption) <= MAX_CAPTION:
+        await _best_effort("editMessageCaption", query.edit_message_caption(caption, reply_markup=None))
+    else:
+        await _best_effort("editMessageReplyMarkup", query.edit_message_reply_markup(reply_markup=None))
+
+
 async def _best_effort(what: str, call: Awaitable[Any]) -> None:
     """Make a call whose failure changes nothing for the owner's answer: one try, logged if it fails."""
     try:
@@ -390,20 +407,23 @@ async def send_reply(bot: Any, chat_id: int, reply: Reply, data: bytes | None = 
     """Send one reply, once: its text (split only past Telegram's 4,096 characters), or its file.
 
     The keyboard goes on the last part. A file (`data`, the bytes of the reply's attachment) goes
-    as a photo or a document, with the text as its caption when it fits Telegram's 1,024
-    characters, else followed by the text. Errors are Telegram's; `TelegramSender` translates
-    them for the outbox, which retries.
+    as a photo or a document with the text as its caption and the keyboard under it: one
+    message (the weekly memo, its chart, its check-in buttons), when the text fits Telegram's
+    1,024 characters of a caption; else the file goes first, then the text with the keyboard.
+    Errors are Telegram's; `TelegramSender` translates them for the outbox, which retries.
     """
     attachment = reply.attachment
     text = reply.text
     if attachment is not None:
         content = data if data is not None else attachment.content.encode()
         payload = InputFile(content, filename=attachment.name)
-        caption = text if len(text) <= MAX_CAPTION else None
+        fits = caption_length(text) <= MAX_CAPTION
         send = bot.send_photo if attachment.kind == "photo" else bot.send_document
-        await send(chat_id, payload, caption=caption)
-        if caption is not None or not text:
+        if fits:
+            await send(chat_id, payload, caption=text or None, reply_markup=keyboard(reply))
             return
+        log.info("a caption of %d characters: the picture and its text go apart", caption_length(text))
+        await send(chat_id, payload)
     parts = split_text(text, MAX_TEXT)
     for index, part in enumerate(parts):
         markup = keyboard(reply) if index == len(parts) - 1 else None
@@ -427,6 +447,10 @@ class TelegramSender:
     def scope(self, owner_id: str) -> str:
         """One budget per bot token, whoever the owner."""
         return self._scope
+
+    async def ready(self, owner: str, reply: Reply) -> None:
+        """Draw the reply's picture (or wait for it to be drawn ahead) before a place is taken."""
+        await ready(self.pictures, owner, reply)
 
     async def send(self, owner: str, reply: Reply) -> None:
         """Send one message to the owner's private chat (its id is the user id), in one try."""

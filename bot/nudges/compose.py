@@ -13,13 +13,16 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_time
 
-from bot import diagnosis
+from bot import diagnosis, workload
 from bot.events import Choice, Reply
+from bot.facts import plan_fit, plan_values
 from bot.flows import Flows
 from bot.i18n import Translator
 from bot.nudges import review, streaks
 from bot.nudges.prefs import Prefs
 from bot.nudges.rules import CADENCE, FAREWELL, PAUSED, REPLIES, REVIEW, WEEKLY, last_post_at, targets
+from bot.pictures import replies as pictures
+from bot.pictures.caption import caption_length
 from bot.store.base import OwnerRecord, Post
 
 WORDINGS = 3
@@ -28,6 +31,11 @@ WORDED = ("cadence", "slot", "replies", "weekly", "paused")
 PROMO_TOPICS = ("all_commercial", "social_for_selling")
 DEFAULT_CEILING = 10
 WAITING_BUCKETS = ("none", "few", "many")
+CAPTION_MAX = 1024
+"""The longest text that goes with a picture as one message (Telegram's caption limit, counted
+as Telegram counts: UTF-16 code units). The memo carries its chart, so its text is fitted to it."""
+NAME_SHORT = 24
+"""Characters of the business's name kept in the memo's greeting when the text must be shortened."""
 
 
 def _cite(flows: Flows, t: Translator, topic: str) -> str:
@@ -161,6 +169,7 @@ def week_lines(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) 
         lines.append(t.tr("week.promo", share=t.percent(share), ceiling=t.percent(top)))
     else:
         lines.append(t.tr("week.promo_none", ceiling=t.percent(top)))
+    lines += hours_line(record, t, len(posts))
     if record.waiting.count:
         lines.append(
             t.count("memo.waiting", record.waiting.count, age=t.days_or_hours(waiting_hours(record, now)))
@@ -173,6 +182,22 @@ def week_lines(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) 
     if streak.frozen:
         lines.append(t.count("memo.frozen", len(streak.frozen)))
     return lines
+
+
+def hours_line(record: OwnerRecord, t: Translator, posts: int) -> list[str]:
+    """The time the week's posts took against the plan's posting time, both the coach's estimates."""
+    checked = plan_fit(record.answers)
+    if checked is None:
+        return []
+    each = workload.minutes_per_post(len(plan_values(record.answers)["networks"]))
+    return [
+        t.tr(
+            "week.hours",
+            spent=t.minutes(posts * each),
+            planned=t.minutes(checked.needed.posting),
+            each=t.minutes(each),
+        )
+    ]
 
 
 def next_action(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> str:
@@ -196,29 +221,65 @@ def next_action(record: OwnerRecord, flows: Flows, t: Translator, now: datetime)
 
 
 def memo_choices(record: OwnerRecord, t: Translator) -> tuple[Choice, ...]:
-    """The check-ins of the memo, as buttons of the memo itself."""
+    """The check-ins of the memo, as buttons of the memo itself (its chart is in it)."""
     choices = [Choice("checkin:posted:yes", t.tr("memo.button.posted"))]
     choices += [Choice("checkin:waiting:" + b, t.tr("memo.button.waiting." + b)) for b in WAITING_BUCKETS]
     if not record.prefs.post_days:
         choices.append(Choice("posting:ask", t.tr("posting.button")))
-    choices.append(Choice("chart:week", t.tr("memo.button.chart")))
     return tuple(choices)
 
 
+def _shortened(name: str) -> str:
+    return name if len(name) <= NAME_SHORT else name[: NAME_SHORT - 1].rstrip() + "…"
+
+
+def fitted(
+    greeting: str, short_greeting: str, body: list[str], tip: tuple[str, str] | None, closing: str
+) -> tuple[str, bool]:
+    """The memo's text within CAPTION_MAX, so that it goes out with its chart; and whether the tip is in it.
+
+    Whole, if it fits; else with the business's name shortened in the greeting; else with the
+    tip's source by its title alone (`tip`: the tip with its whole source, and with its title);
+    else without the closing line too (the buttons under it say the same); else, rarely (see
+    `benchmarks/pictures.py captions`), without the tip, which then comes another week. Were
+    even that too long, it would go as it is: the channel sends the chart and the text apart.
+    """
+    whole, short = ([tip[0]], [tip[1]]) if tip else ([], [])
+    for text, with_tip in (
+        ("\n\n".join([greeting, *body, *whole, closing]), True),
+        ("\n\n".join([short_greeting, *body, *whole, closing]), True),
+        ("\n\n".join([short_greeting, *body, *short, closing]), True),
+        ("\n\n".join([short_greeting, *body, *short]), True),
+        ("\n\n".join([short_greeting, *body, closing]), False),
+    ):
+        if caption_length(text) <= CAPTION_MAX:
+            return text, with_tip and tip is not None
+    return text, False
+
+
 def memo(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> Reply:
-    """The weekly memo: one message."""
-    name = record.answers.get("business_name") or t.tr("plan.fallback_name")
-    parts = [
-        t.tr(wording(record, WEEKLY), name=name),
+    """The weekly memo: one message, its chart with its text and its check-in buttons."""
+    name = str(record.answers.get("business_name") or t.tr("plan.fallback_name"))
+    greeting = wording(record, WEEKLY)
+    body = [
         "\n".join(week_lines(record, flows, t, now)),
         t.tr("memo.next") + "\n" + next_action(record, flows, t, now),
     ]
     topic = pick_tip(record, flows, now)
+    tip = None
     if topic:
+        title = flows.sources[flows.topics[topic].source[0]].title
+        tip = (
+            t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t),
+            t.tr("nudge.tip") + "\n" + t.tr(f"tip.{topic}") + "\n" + t.tr("source.cite_title", title=title),
+        )
+    text, tipped = fitted(
+        t.tr(greeting, name=name), t.tr(greeting, name=_shortened(name)), body, tip, t.tr("memo.checkin")
+    )
+    if topic and tipped:
         give_tip(record, topic, now)
-        parts.append(t.tr("nudge.tip") + "\n" + tip_text(flows, topic, t))
-    parts.append(t.tr("memo.checkin"))
-    return Reply("\n\n".join(parts), choices=memo_choices(record, t), step="@checkin")
+    chart = pictures.weekly_chart(record, flows, t, now)
+    return Reply(text, choices=memo_choices(record, t), step="@checkin", attachment=chart)
 
 
 # --- reminders between memos ---------------------------------------------------------------------

@@ -50,7 +50,7 @@ async def sweep_and_deliver(
     out: TextIO | None = None,
 ) -> list[Claimed]:
     """One round: claim what is due at `now`, then deliver every waiting outbox it can."""
-    claimed = await asyncio.to_thread(runner.sweep, now, dry_run)
+    claimed = await asyncio.to_thread(runner.sweep, now, dry_run, bool(outbox.senders))
     for item in claimed:
         if out is not None:
             print(describe(item, now), file=out, flush=True)

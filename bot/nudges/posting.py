@@ -17,7 +17,8 @@ from bot.answers import match_choice
 from bot.events import Choice, Reply
 from bot.flows import Flows
 from bot.i18n import Translator
-from bot.nudges.prefs import Prefs, city, parse_clock
+from bot.nudges.places import city
+from bot.nudges.prefs import Prefs, parse_clock
 from bot.nudges.rules import targets
 from bot.store.base import OwnerRecord
 
@@ -60,7 +61,7 @@ def offer(record: OwnerRecord, flows: Flows, t: Translator) -> Reply:
         for days, hour in options(record, flows)
     )
     zone = Prefs.of(record.prefs, record.language).zone.key
-    return Reply(t.tr("posting.ask", city=city(zone)), choices=choices, step="@posting")
+    return Reply(t.tr("posting.ask", city=city(zone, t.language)), choices=choices, step="@posting")
 
 
 def read(value: str) -> tuple[tuple[int, ...], time] | None:

@@ -6,43 +6,12 @@ daylight-saving changes, and quiet hours may span midnight.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.nudges.places import default_timezone
 from bot.store.base import Settings
-
-DEFAULT_TIMEZONES = {"fr": "Europe/Paris", "en": "Europe/London"}
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def find_timezone(name: str) -> str | None:
-    """The IANA zone named `name`, or whose city it is (`Montréal`, `new york`), or None.
-
-    Case and accents do not matter, so a Telegram owner can answer with their city.
-    """
-    wanted = _fold(name.strip().replace(" ", "_"))
-    if not wanted:
-        return None
-    zones = sorted(_zones())
-    exact = next((zone for zone in zones if _fold(zone) == wanted), None)
-    return exact or next((zone for zone in zones if _fold(zone.rsplit("/", 1)[-1]) == wanted), None)
-
-
-def city(zone: str) -> str:
-    """The city a zone is named after: `America/New_York` → `New York`."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def parse_clock(text: str) -> time | None:
@@ -76,11 +45,11 @@ class Prefs:
     @classmethod
     def of(cls, stored: Settings, language: str) -> Prefs:
         """Read stored settings, a bad value falling back to its default (zone from the language)."""
-        zone_name = stored.timezone or DEFAULT_TIMEZONES.get(language, "Europe/Paris")
+        zone_name = stored.timezone or default_timezone(language)
         try:
             zone = ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo(DEFAULT_TIMEZONES.get(language, "Europe/Paris"))
+            zone = ZoneInfo(default_timezone(language))
         holiday = stored.holiday_until
         return cls(
             zone=zone,

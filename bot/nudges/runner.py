@@ -41,14 +41,19 @@ class NudgeRunner:
         self.store = engine.store
         self.flows = engine.flows
 
-    def sweep(self, now: datetime, dry_run: bool = False) -> list[Claimed]:
-        """Claim every due nudge at `now` (with `dry_run`, only say what would be claimed)."""
+    def sweep(self, now: datetime, dry_run: bool = False, background: bool = False) -> list[Claimed]:
+        """Claim every due nudge at `now` (with `dry_run`, only say what would be claimed).
+
+        The memos' charts are drawn ahead, outside the owners' locks: before this returns, or
+        with `background` while the push goes out (a memo waits for its chart if need be).
+        """
         claimed: list[Claimed] = []
         due = self.store.due_owners(now.astimezone(UTC).isoformat())
         self.store.update_many(due, lambda record: self._update(record, now, dry_run, claimed))
-        if not dry_run:  # the weekly charts, drawn before the push (outside the owners' locks)
+        if not dry_run:
             self.engine.pictures.prepare(
-                (c.owner_id, r.attachment) for c in claimed for r in c.replies if r.attachment is not None
+                ((c.owner_id, r.attachment) for c in claimed for r in c.replies if r.attachment is not None),
+                background=background,
             )
         return claimed
 

@@ -1,5 +1,7 @@
 """The chart's figures in words: its caption, and what a screen reader says instead of the picture.
 
+Also how long a caption is as Telegram counts it (the tightest limit on a text under a picture).
+
 Kept apart from the drawing so that the engine composes replies without loading matplotlib.
 """
 
@@ -33,3 +35,8 @@ def caption(series: WeekSeries, t: Translator) -> str:
             ),
         ]
     )
+
+
+def caption_length(text: str) -> int:
+    """A text's length as Telegram counts it for a caption: in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2

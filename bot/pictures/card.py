@@ -33,7 +33,7 @@ PAGE_WIDTH, PAGE_HEIGHT = 8.27, 11.69
 PNG_DPI = 150
 """1240 × 1754 pixels: sharp on a phone, fine on paper."""
 MARGIN = 0.6
-LABEL_SIZE, VALUE_SIZE = 11.5, 15
+LABEL_SIZE, VALUE_SIZE, TABLE_SIZE = 11.5, 15, 13
 WRAP = 34
 """Characters per line of a value in one column, at VALUE_SIZE (DejaVu Sans)."""
 
@@ -66,7 +66,8 @@ class PlanCard:
     reply_target: str | None = None
     responsible: str | None = None
     listening: str | None = None
-    hours: float | None = None
+    minutes: float | None = None
+    """The minutes a week the plan takes (what its cost counts)."""
     monthly_cost: float | None = None
     currency: str = plan.DEFAULT_CURRENCY
     review: date | None = None
@@ -110,7 +111,7 @@ def plan_card(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -
         reply_target=one("reply_time"),
         responsible=one("responsible"),
         listening=one("listening"),
-        hours=_number(flows, answers, "hours"),
+        minutes=plan.weekly_minutes(answers),
         monthly_cost=plan.monthly_cost(answers, flows),
         currency=plan.currency(answers, flows),
         review=plan.review_date(record.completed_at, now),
@@ -147,8 +148,8 @@ def sections(card: PlanCard, t: Translator) -> tuple[list[tuple[str, str]], list
     add(right, "plan.reply_time", card.reply_target)
     add(right, "plan.responsible", card.responsible)
     add(right, "plan.listening", card.listening)
-    if card.hours is not None:
-        add(right, "plan.hours", t.tr("card.per_week", amount=t.hours(card.hours)))
+    if card.minutes is not None:
+        add(right, "plan.hours", t.tr("card.per_week", amount=t.minutes(card.minutes)))
     if card.monthly_cost is not None:
         add(right, "plan.cost", t.tr("plan.value.budget", budget=t.money(card.monthly_cost, card.currency)))
     if card.budget is not None:
@@ -237,10 +238,12 @@ def _figure(card: PlanCard, t: Translator) -> Figure:
             color=look.BLUE,
         )
         bottom += LABEL_SIZE * 1.6 / 72
-        for name, values in figures:
-            page.text(MARGIN, bottom, name, fontsize=VALUE_SIZE, fontweight="bold")
-            page.text(MARGIN + half + 0.2, bottom, values, fontsize=VALUE_SIZE)
-            bottom += VALUE_SIZE * 1.5 / 72
+        for name, values in figures:  # a table, a size smaller: each side wrapped within its half
+            names, numbers = textwrap.wrap(name, WRAP - 4) or [""], textwrap.wrap(values, WRAP) or [""]
+            style = {"fontsize": TABLE_SIZE, "linespacing": 1.25}
+            page.text(MARGIN, bottom, "\n".join(names), fontweight="bold", **style)
+            page.text(MARGIN + half + 0.2, bottom, "\n".join(numbers), **style)
+            bottom += max(len(names), len(numbers)) * TABLE_SIZE * 1.25 / 72 + TABLE_SIZE * 0.3 / 72
         bottom += 0.3
     if card.review is not None:
         box_top = max(bottom, PAGE_HEIGHT - 2.1)

@@ -60,10 +60,15 @@ def progress_chart(record: OwnerRecord, flows: Flows, t: Translator, now: dateti
     return [chart_reply(record, flows, t, Prefs.of(record.prefs, record.language).local(now).date())]
 
 
-def weekly_chart(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> Reply:
-    """For the weekly check-in: the chart up to yesterday (a Monday check-in shows whole weeks)."""
-    today = Prefs.of(record.prefs, record.language).local(now).date()
-    return chart_reply(record, flows, t, today - timedelta(days=1))
+def weekly_chart(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) -> Attachment:
+    """The chart the weekly memo carries: the weeks up to yesterday (a Monday memo shows whole weeks).
+
+    Its figures in words go in `content`: the alternative text a screen reader says.
+    """
+    end = Prefs.of(record.prefs, record.language).local(now).date() - timedelta(days=1)
+    name = f"{slug(business(record, t))}-{end.isoformat()}.png"
+    described = caption(series_of(record, flows, t, end), t)
+    return Attachment(name, described, mime=PNG, kind="photo", ref=f"chart:{end}")
 
 
 def wants_card(args: str) -> bool:

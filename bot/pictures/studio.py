@@ -5,18 +5,24 @@ from a worker thread (drawing takes a tenth of a second or more: never on the ev
 picture is drawn from the owner's record as it is then, unless the same one was drawn before
 (the shelf knows it by a digest of its inputs). For the weekly push, `prepare` draws the
 claimed charts ahead, in worker processes when there are many (matplotlib holds the GIL, so
-threads would not use a second core), so that sending is not slowed by drawing.
+threads would not use a second core), so that sending is not slowed by drawing. With
+`background`, it returns at once and draws while the push goes out: a memo whose chart is still
+being drawn waits for it (`picture`), and the others go meanwhile, so a push takes the longer of
+drawing and sending, not both. The worker processes run at a lower priority than the bot, whose
+answers to owners talking meanwhile come first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +38,10 @@ from bot.store.base import OwnerRecord, Store
 log = logging.getLogger(__name__)
 POOL_FROM = 64
 """Charts to draw at once from which worker processes are worth their start (about a second)."""
+CHUNK = 8
+"""Charts a worker process draws per task: results come back in order, a few at a time."""
+NICENESS = 10
+"""How much lower the drawing processes' priority is than the bot's (Unix `nice`)."""
 
 
 class MissingPicture(LookupError):
@@ -54,6 +64,12 @@ class _Job:
 
 
 _worker_translators: dict[str, Translator] = {}
+
+
+def _lower_priority() -> None:
+    """In a drawing process: yield the cores to the bot when it has work (owners waiting)."""
+    with contextlib.suppress(OSError):  # not allowed here: drawing still works, at the same priority
+        os.nice(NICENESS)
 
 
 def _draw_in_worker(job: _Job, localedir: str) -> tuple[_Job, bytes]:
@@ -81,6 +97,10 @@ class Pictures:
         self.translators = translators
         self.localedir = localedir
         self.shelf = Shelf(folder)
+        self._drawing: dict[tuple[str, str], Future[None]] = {}
+        """Charts being drawn ahead in the background, by owner and name, until they are kept."""
+        self._guard = threading.Lock()
+        self._closed = threading.Event()
 
     def file(self, owner_id: str, attachment: Attachment) -> bytes:
         """The bytes to send for an attachment: its text, or the picture it names."""
@@ -126,11 +146,14 @@ class Pictures:
         series = self._series(record, t, end)
         return _Job(owner_id, "chart-" + end, _digest(series, t.language), series, t.language)
 
-    def prepare(self, wanted: Iterable[tuple[str, Attachment]], workers: int = 0) -> int:
+    def prepare(
+        self, wanted: Iterable[tuple[str, Attachment]], workers: int = 0, background: bool = False
+    ) -> int:
         """Draw ahead the charts among `wanted` (owner, attachment) not kept yet; return how many.
 
         With POOL_FROM charts or more, they are drawn by `workers` processes (one per core by
-        default); fewer are drawn here.
+        default); fewer are drawn here. With `background`, a thread draws them and this returns
+        at once; `pending` tells which are still being drawn.
         """
         jobs: list[_Job] = []
         for owner_id, attachment in wanted:
@@ -143,23 +166,68 @@ class Pictures:
             job = self._chart_job(owner_id, attachment.ref[6:], record, t)
             if self.shelf.fetch(owner_id, job.name, job.digest) is None:
                 jobs.append(job)
+        if not background:
+            self._draw(jobs, workers)
+            return len(jobs)
+        with self._guard:  # one drawing per chart: those already under way are left to it
+            jobs = [job for job in jobs if (job.owner_id, job.name) not in self._drawing]
+            for job in jobs:
+                self._drawing[(job.owner_id, job.name)] = Future()
+        threading.Thread(target=self._draw, args=(jobs, workers), name="pictures-ahead", daemon=True).start()
+        return len(jobs)
+
+    def pending(self, owner_id: str, attachment: Attachment) -> Future[None] | None:
+        """The drawing ahead of this picture, while it is under way (None: drawn, or not ahead)."""
+        if attachment.ref is None or not attachment.ref.startswith("chart:"):
+            return None
+        with self._guard:
+            return self._drawing.get((owner_id, "chart-" + attachment.ref[6:]))
+
+    def _drawn(self, job: _Job, png: bytes | None) -> None:
+        """Keep a chart drawn ahead (None: not drawn after all), and tell whoever waits for it."""
+        if png is not None:
+            self.shelf.keep(job.owner_id, job.name, job.digest, png)
+        with self._guard:
+            waiting = self._drawing.pop((job.owner_id, job.name), None)
+        if waiting is not None:
+            waiting.set_result(None)
+
+    def _draw(self, jobs: list[_Job], workers: int) -> None:
+        """Draw `jobs` in order, keeping each as it comes; those left at `close` are let go."""
         from bot.pictures import chart
 
-        count = workers or os.cpu_count() or 1
-        if len(jobs) < POOL_FROM or count < 2:
-            for job in jobs:
-                self.shelf.keep(
-                    job.owner_id, job.name, job.digest, chart.draw(job.series, self.translators[job.language])
-                )
-            return len(jobs)
-        # Spawned, not forked: the parent may run threads (a bot, a pool of connections).
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
-            chunks = max(1, len(jobs) // (count * 8))
-            for job, png in pool.map(
-                _draw_in_worker, jobs, [str(self.localedir)] * len(jobs), chunksize=chunks
-            ):
-                self.shelf.keep(job.owner_id, job.name, job.digest, png)
-        return len(jobs)
+        done = 0
+        try:
+            count = workers or os.cpu_count() or 1
+            if len(jobs) < POOL_FROM or count < 2:
+                for job in jobs:
+                    if self._closed.is_set():
+                        break
+                    self._drawn(job, chart.draw(job.series, self.translators[job.language]))
+                    done += 1
+                return
+            # Spawned, not forked: the parent may run threads (a bot, a pool of connections).
+            pool = ProcessPoolExecutor(
+                count, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+            )
+            try:
+                localedir = [str(self.localedir)] * len(jobs)
+                for job, png in pool.map(_draw_in_worker, jobs, localedir, chunksize=CHUNK):
+                    self._drawn(job, png)
+                    done += 1
+                    if self._closed.is_set():
+                        break
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+        except Exception:  # a drawing failed: what is left is drawn when it is sent
+            log.exception("drawing charts ahead stopped after %d of %d", done, len(jobs))
+        finally:
+            for job in jobs[done:]:
+                self._drawn(job, None)
+
+    def close(self) -> None:
+        """Stop drawing ahead (what is left is drawn when sent, if ever)."""
+        self._closed.set()
 
     def forget(self, owner_id: str) -> None:
         """Erase the owner's kept pictures."""
@@ -177,4 +245,18 @@ async def picture(pictures: Pictures | None, owner_id: str, reply: Reply) -> byt
         return None
     if pictures is None:
         raise MissingPicture(f"no pictures here to draw {attachment.ref!r}")
+    drawing = pictures.pending(owner_id, attachment)
+    if drawing is not None:  # being drawn ahead: wait for it rather than draw it twice
+        await asyncio.wrap_future(drawing)
     return await asyncio.to_thread(pictures.file, owner_id, attachment)
+
+
+async def ready(pictures: Pictures | None, owner_id: str, reply: Reply) -> None:
+    """Have a reply's picture drawn, or wait for its drawing ahead, before it is sent.
+
+    Senders await this before taking their place under the platform's limits (`Sender.ready`),
+    so that a memo waiting for its chart holds up no one. A picture that cannot be drawn is
+    left for the send to find out (and refuse).
+    """
+    with contextlib.suppress(MissingPicture):
+        await picture(pictures, owner_id, reply)

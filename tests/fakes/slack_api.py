@@ -1,10 +1,13 @@
 """A fake Slack on 127.0.0.1: the Web API the coach calls, and a workspace member who signs requests.
 
 `FakeSlack` answers `auth.test`, `chat.postMessage`, `chat.update`, `views.publish`,
-`conversations.open`, `users.info` and `oauth.v2.access` like Slack does, keeps the messages per
-conversation and the Home views per user, and can be told to fail: `fail("chat.postMessage",
-429, retry_after=1)`. `Member` is a user of a workspace: their slash commands, button taps, DM
-messages and Home tab visits reach the Bolt app as Slack sends them, signed with the app's secret.
+`conversations.open`, `users.info`, `oauth.v2.access` and the two-step file upload like Slack
+does, keeps the messages per conversation, the Home views per user and the files uploaded, and
+can be told to fail: `fail("chat.postMessage", 429, retry_after=1)`. A message's image block
+must name a file the app uploaded (`slack_file`); like Slack, which processes an upload after
+answering it, the fake can refuse the first `processing` messages that show a new file.
+`Member` is a user of a workspace: their slash commands, button taps, DM messages and Home tab
+visits reach the Bolt app as Slack sends them, signed with the app's secret.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ class FakeSlack:
         self.app_tokens: set[str] = set()
         self.files: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._uploads: dict[str, dict[str, Any]] = {}
+        self.processing = 0
+        """Messages showing a file just uploaded that are refused as Slack does while it processes it."""
+        self._unready: dict[str, int] = {}
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
@@ -184,6 +190,10 @@ class FakeSlack:
             user = str(args["user"])
             zone = self.zones.get(user, "Europe/Paris")
             return {"ok": True, "user": {"id": user, "locale": self.locales.get(user, "fr-FR"), "tz": zone}}
+        if method in ("chat.postMessage", "chat.update"):
+            refused = self._invalid_files(args.get("blocks") or [])
+            if refused:
+                return {"ok": False, "error": "invalid_blocks", "errors": refused}
         if method == "chat.postMessage":
             ts = f"{1700000000 + next(self._ts)}.000100"
             message = {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks") or []}
@@ -214,11 +224,32 @@ class FakeSlack:
                 upload = self._uploads.pop(described["id"])
                 upload["comment"] = args.get("initial_comment", "")
                 self.files[str(args.get("channel_id") or PRIVATE)].append(upload)
+                self._unready[upload["id"]] = self.processing
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "views.publish":
             self.views[str(args["user_id"])] = args["view"]
             return {"ok": True, "view": {"id": "V1", **args["view"]}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _invalid_files(self, blocks: list[dict[str, Any]]) -> list[str]:
+        """Slack's complaints about the files image blocks show: unknown, or still being processed."""
+        known = {f["id"] for kept in self.files.values() for f in kept}
+        refused = []
+        for index, block in enumerate(blocks):
+            if block.get("type") != "image":
+                continue
+            where = f"[json-pointer:/blocks/{index}"
+            file_id = (block.get("slack_file") or {}).get("id")
+            if bool(block.get("image_url")) == bool(block.get("slack_file")):
+                refused.append(f"must provide either image_url or slack_file {where}]")
+            elif file_id is None:
+                continue  # an image at a URL
+            elif file_id not in known:
+                refused.append(f"invalid slack file {where}/slack_file]")
+            elif self._unready.get(file_id):
+                self._unready[file_id] -= 1
+                refused.append(f"invalid slack file {where}/slack_file]")
+        return refused
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL handed out by files.getUploadURLExternal: keeps the file's bytes."""

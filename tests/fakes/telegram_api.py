@@ -19,6 +19,8 @@ from aiohttp import web
 
 from tests.fakes.chaos import Chaos
 
+CAPTION_MAX = 1024
+"""Telegram's limit on a caption, in UTF-16 code units."""
 BOT = {"id": 123, "is_bot": True, "first_name": "Coach", "username": "coach_bot"}
 
 
@@ -131,7 +133,7 @@ class FakeTelegram:
                     "from": self._user(user_id, language),
                     "chat_instance": "ci",
                     "data": data,
-                    "message": message,
+                    "message": _as_telegram(message),
                 }
             }
         )
@@ -222,13 +224,17 @@ class FakeTelegram:
         return pending()[:100]
 
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
+        return await self._keep(params, text=params["text"])
+
+    async def _keep(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        """Keep a message sent to a chat: its text, or its file and caption, and its keyboard."""
         chat_id = int(params["chat_id"])
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private"},
             "from": BOT,
-            "text": params["text"],
+            **content,
         }
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
@@ -243,16 +249,16 @@ class FakeTelegram:
         upload = params["document"]  # a multipart file part
         data = upload.file.read()
         document = {"file_name": upload.filename, "data": data, "content": data.decode(errors="replace")}
-        message = await self._sendMessage({**params, "text": params.get("caption", "")})
-        message["document"] = document
-        return {k: v for k, v in message.items() if k != "document"}  # the bytes stay here
+        message = await self._keep(params, document=document, **_caption(params))
+        return _as_telegram(message)  # the bytes stay here
 
     async def _sendPhoto(self, params: dict[str, Any]) -> Any:
         upload = params["photo"]  # a multipart file part, as Telegram takes a new photo
         photo = {"file_name": upload.filename, "data": upload.file.read()}
-        message = await self._sendMessage({**params, "text": params.get("caption", "")})
-        message["photo"] = photo
-        return {k: v for k, v in message.items() if k != "photo"}  # the bytes stay here
+        if len(params.get("caption", "").encode("utf-16-le")) // 2 > CAPTION_MAX:
+            raise _refused("message caption is too long")
+        message = await self._keep(params, photo=photo, **_caption(params))
+        return _as_telegram(message)  # the bytes stay here
 
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 60.0) -> None:
         """Wait until `chat_id` has received more than `count` messages (no polling: for benchmarks)."""
@@ -278,10 +284,19 @@ class FakeTelegram:
         return message
 
     async def _editMessageText(self, params: dict[str, Any]) -> Any:
+        if "text" not in self._find(params):
+            raise _refused("there is no text in the message to edit")
         return self._edit(params, text=params["text"])
 
     async def _editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         return self._edit(params)
+
+    async def _editMessageCaption(self, params: dict[str, Any]) -> Any:
+        if "text" in self._find(params):
+            raise _refused("there is no caption in the message to edit")
+        if len(params["caption"].encode("utf-16-le")) // 2 > CAPTION_MAX:
+            raise _refused("message caption is too long")
+        return _as_telegram(self._edit(params, caption=params["caption"]))
 
     async def _setMyCommands(self, params: dict[str, Any]) -> Any:
         self.commands[params.get("language_code") or ""] = params["commands"]
@@ -294,6 +309,27 @@ class FakeTelegram:
     async def _deleteWebhook(self, params: dict[str, Any]) -> Any:
         self.webhook = None
         return True
+
+
+def _refused(description: str) -> web.HTTPBadRequest:
+    """Telegram's answer to a request it will not carry out."""
+    body = {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
+    return web.HTTPBadRequest(text=json.dumps(body), content_type="application/json")
+
+
+def _caption(params: dict[str, Any]) -> dict[str, Any]:
+    return {"caption": params["caption"]} if params.get("caption") else {}
+
+
+def _as_telegram(message: dict[str, Any]) -> dict[str, Any]:
+    """A message kept here as Telegram describes it: a photo by its sizes, a document by its id."""
+    shown = dict(message)
+    if "photo" in shown:
+        shown["photo"] = [{"file_id": "ph1", "file_unique_id": "uph1", "width": 1080, "height": 1350}]
+    if "document" in shown:
+        name = message["document"]["file_name"]
+        shown["document"] = {"file_id": "doc1", "file_unique_id": "udoc1", "file_name": name}
+    return shown
 
 
 def _decode(value: Any) -> Any:
