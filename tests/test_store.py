@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ROOT
+from bot.events import Reply
 from bot.outbox import held_elsewhere, new_entry, new_holder
 from bot.store.base import Lease, OwnerRecord, Store, StoreError
 from bot.store.memory import MemoryStore
@@ -244,3 +248,62 @@ def test_followed_feeds_and_detected_posts_are_kept(store: Store) -> None:
     kept = store.get("telegram:42")
     assert kept == record
     assert "link" not in kept.to_doc()["posts"][0], "a typed post is stored as before"
+
+
+def _owing(owner_id: str = "telegram:42") -> OwnerRecord:
+    record = _record(owner_id)
+    record.outbox = [
+        new_entry("reply|tg:1", "reply", "2026-12-01T09:00:00+00:00", [Reply("lesson"), Reply("question")]),
+        new_entry("reply|tg:2", "reply", "2026-12-01T09:01:00+00:00", [Reply("next")]),
+    ]
+    return record
+
+
+def test_each_message_delivered_is_noted_and_an_entry_goes_once_all_its_messages_did(store: Store) -> None:
+    store.put(_owing())
+    assert store.note_delivered("telegram:42", "reply|tg:1", 1) == 1, "one other entry waits"
+    outbox = store.get("telegram:42").outbox
+    assert [(e.id, e.delivered) for e in outbox] == [("reply|tg:1", 1), ("reply|tg:2", 0)]
+    assert store.note_delivered("telegram:42", "reply|tg:1", 2) == 1
+    assert store.note_delivered("telegram:42", "reply|tg:2", 1) == 0
+    assert store.get("telegram:42").outbox == []
+
+
+_NOTE_AND_DIE = """
+import os, sys
+from pathlib import Path
+from bot.store.tinydb import TinyDBStore
+TinyDBStore(Path(sys.argv[1])).note_delivered("telegram:42", "reply|tg:1", 1)
+os._exit(9)
+"""
+
+
+def test_a_delivered_note_survives_a_killed_process_and_the_next_write_carries_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = TinyDBStore(data)
+    store.put(_owing())
+    store.close()
+    died = subprocess.run([sys.executable, "-c", _NOTE_AND_DIE, str(data)], cwd=ROOT, check=False)
+    assert died.returncode == 9
+    store = TinyDBStore(data)
+    record = store.get("telegram:42")
+    assert record is not None and record.outbox[0].delivered == 1, "the message does not go twice"
+    store.put(record)  # the owner's next write holds the note: the log forgets it
+    store.close()
+    store = TinyDBStore(data)
+    assert (data / "delivered.log").read_bytes() == b""
+    assert store.get("telegram:42").outbox[0].delivered == 1
+    store.close()
+
+
+def test_an_erased_owner_leaves_nothing_in_the_delivered_log(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = TinyDBStore(data)
+    store.put(_owing("telegram:42"))
+    store.put(_owing("telegram:43"))
+    store.note_delivered("telegram:42", "reply|tg:1", 1)
+    store.note_delivered("telegram:43", "reply|tg:1", 1)
+    store.delete("telegram:42")
+    log = (data / "delivered.log").read_text(encoding="utf-8")
+    assert "telegram:42" not in log and "telegram:43" in log
+    store.close()

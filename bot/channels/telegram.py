@@ -64,9 +64,11 @@ MAX_CALLBACK = 64
 MAX_CAPTION = 1024
 CHECKED, UNCHECKED = "☑ ", "☐ "
 DONE_MARK = "="
-CONNECTIONS = 64
-"""Connections kept to the Bot API: enough for Telegram's 30 messages a second with slow answers;
-httpx looks through the whole pool for every request, so no more."""
+CONNECTIONS = 8
+"""Connections kept to the Bot API: Telegram's 30 messages a second with answers taking up to a
+quarter of a second need 8. No more: httpx looks through its whole pool twice for every request,
+with a system call for each idle connection (measured with 64: the pool's bookkeeping cost more
+than the rest of a request when 20 owners were answered at once)."""
 
 
 def owner_id(user_id: int) -> str:
@@ -332,7 +334,7 @@ class TelegramChannel:
         if not choices:
             return
         event = InboundEvent(owner, CHANNEL, self.engine_now(), choices=choices, step=step or None, **base)
-        replies = await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
+        replies = await self.outbox.in_thread(self.engine.handle, event, self.outbox.deliverer)
         self._confirm(update, context)
         if message is not None and replies:
             labels = [
@@ -351,7 +353,7 @@ class TelegramChannel:
         task.add_done_callback(self._aside_tasks.discard)
 
     async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: InboundEvent) -> None:
-        replies = await asyncio.to_thread(self.engine.handle, event, self.outbox.deliverer)
+        replies = await self.outbox.in_thread(self.engine.handle, event, self.outbox.deliverer)
         self._confirm(update, context)
         await self.outbox.deliver_replies(event.owner_id, reply_entry_id(event), replies)
 
@@ -367,7 +369,7 @@ class TelegramChannel:
         await self.outbox.send_now(CHANNEL, f"{CHANNEL}:{chat.id}", notice)
 
     async def _say(self, owner: str, key: str, language: str | None) -> None:
-        record = await asyncio.to_thread(self.engine.store.get, owner)
+        record = await self.outbox.in_thread(self.engine.store.get, owner)
         lang = record.language if record else (language or DEFAULT_LANGUAGE)
         await self.outbox.send_now(CHANNEL, owner, Reply(self.engine.translators[lang].tr(key)))
 

@@ -367,6 +367,28 @@ class Store(ABC):
     def owner_ids(self) -> Iterator[str]:
         """Yield the id of every owner on file."""
 
+    quick_notes = False
+    """Whether `note_delivered` neither waits for the disk nor for an owner's lock, so the
+    outbox may call it on the event loop (the TinyDB store keeps its notes in a log)."""
+
+    def note_delivered(self, owner_id: str, entry_id: str, delivered: int) -> int:
+        """Note that the first `delivered` messages of an outbox entry went out; drop it once all did.
+
+        The note survives a crash of the process, and every `get` afterwards sees it. Return how
+        many other entries wait in the owner's outbox. This default rewrites the owner's record.
+        """
+        with self.lock(owner_id):
+            record = self.get(owner_id)
+            if record is None:
+                return 0
+            found = next((e for e in record.outbox if e.id == entry_id), None)
+            if found is None:
+                return len(record.outbox)
+            found.delivered = delivered
+            record.outbox = [e for e in record.outbox if not e.done]
+            self.put(record)
+            return sum(1 for e in record.outbox if e.id != entry_id)
+
     def update_many(self, owner_ids: list[str], change: Callable[[OwnerRecord], bool]) -> int:
         """Apply `change` to each owner's record under their lock, keeping those it says changed.
 

@@ -24,9 +24,11 @@ from tinydb.storages import Storage
 from tinydb.table import Document
 
 from bot.store.base import OwnerRecord, Store, StoreError
+from bot.store.delivered import DeliveredLog
 from bot.store.schema import SCHEMA_VERSION
 
 OWNERS_DIR = "owners"
+DELIVERED_LOG = "delivered.log"
 SUFFIX = ".json"
 TMP_PREFIX = ".tmp-"
 MAX_OWNER_ID = 200
@@ -107,6 +109,7 @@ class TinyDBStore(Store):
                 raise StoreError(f"no coach data in {folder} (set COACH_DATA_DIR to the data folder)")
             self._meta = TinyDB(str(folder / "meta.json"), storage=AtomicJSONStorage, fsync=False)
             self._check_schema()
+            self._delivered = DeliveredLog(folder / DELIVERED_LOG, writable=False)
             return
         self._owners.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(folder / ".lock", "a+b")  # noqa: SIM115 - held for the store's life
@@ -128,6 +131,10 @@ class TinyDBStore(Store):
         if not shared:
             for stale in self._owners.glob(TMP_PREFIX + "*"):  # left by a crash between write and replace
                 stale.unlink(missing_ok=True)
+        self._delivered = DeliveredLog(
+            folder / DELIVERED_LOG, writable=not shared, fsync=fsync, on_file=self._on_file
+        )
+        self.quick_notes = not shared
 
     @contextmanager
     def lock(self, owner_id: str) -> Iterator[None]:
@@ -162,6 +169,18 @@ class TinyDBStore(Store):
             raise StoreError(f"owner id of {len(owner_id)} characters is not allowed")
         return self._owners / (quote(owner_id, safe="") + SUFFIX)
 
+    def _on_file(self, owner_id: str) -> dict[str, int] | None:
+        """How many messages of each outbox entry the owner's file says went out; None: no owner."""
+        try:
+            if not self._path(owner_id).exists():
+                return None
+            doc = self._db(owner_id).table("owner").get(doc_id=1)
+        except StoreError:
+            return None
+        if doc is None:
+            return None
+        return {str(e.get("id")): int(e.get("delivered") or 0) for e in doc.get("outbox") or []}
+
     def _db(self, owner_id: str) -> TinyDB:
         db = self._dbs.get(owner_id)
         if db is None:
@@ -170,13 +189,16 @@ class TinyDBStore(Store):
         return db
 
     def get(self, owner_id: str) -> OwnerRecord | None:
-        """Read the owner's file; a damaged one raises StoreError naming it."""
+        """Read the owner's file, brought up to the delivered notes; a damaged one raises StoreError."""
         if not self._path(owner_id).exists():
+            self._delivered.forget(owner_id)  # erased (perhaps by `coach delete`): no notes hold
             return None
         doc = self._db(owner_id).table("owner").get(doc_id=1)
         if doc is None:
             return None
-        return OwnerRecord.from_doc(dict(doc))
+        record = OwnerRecord.from_doc(dict(doc))
+        self._delivered.apply(record)
+        return record
 
     def _writable(self) -> None:
         if self.readonly:
@@ -186,8 +208,11 @@ class TinyDBStore(Store):
         """Replace the owner's file with the new record."""
         self._writable()
         # The file holds this one record, so it is written whole: TinyDB's upsert would first
-        # read and parse the old file for nothing.
+        # read and parse the old file for nothing. It carries the delivered notes made since
+        # the record was read, which are then forgotten.
+        self._delivered.apply(record)
         self._db(record.owner_id).storage.write({"owner": {"1": record.to_doc()}})
+        self._delivered.written(record)
         if self._index is not None:
             self._index[record.owner_id] = (record.next_check_at, bool(record.outbox))
 
@@ -195,6 +220,7 @@ class TinyDBStore(Store):
         """Remove the owner's file."""
         self._writable()
         self._dbs.pop(owner_id, None)
+        self._delivered.forget(owner_id)
         if self._index is not None:
             self._index.pop(owner_id, None)
         try:
@@ -202,6 +228,15 @@ class TinyDBStore(Store):
         except FileNotFoundError:
             return False
         return True
+
+    def note_delivered(self, owner_id: str, entry_id: str, delivered: int) -> int:
+        """Note delivered messages in the log (`bot.store.delivered`), not in the owner's file."""
+        if not self.quick_notes:
+            return super().note_delivered(owner_id, entry_id, delivered)
+        others, done = self._delivered.note(owner_id, entry_id, delivered)
+        if done and not others and self._index is not None and owner_id in self._index:
+            self._index[owner_id] = (self._index[owner_id][0], False)
+        return others
 
     def owner_ids(self) -> Iterator[str]:
         """Yield every owner id on file."""
@@ -251,6 +286,8 @@ class TinyDBStore(Store):
     def close(self) -> None:
         """Release the writer lock."""
         self._dbs = {}
+        if hasattr(self, "_delivered"):
+            self._delivered.close()
         if self._lock_file is not None and not self._lock_file.closed:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
