@@ -156,7 +156,6 @@ UI_KEYS = (
     "memo.button.waiting.none",
     "memo.button.waiting.few",
     "memo.button.waiting.many",
-    "memo.button.chart",
     "posting.button",
     "posting.ask",
     "posting.set",
