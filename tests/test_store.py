@@ -307,3 +307,17 @@ def test_an_erased_owner_leaves_nothing_in_the_delivered_log(tmp_path: Path) -> 
     log = (data / "delivered.log").read_text(encoding="utf-8")
     assert "telegram:42" not in log and "telegram:43" in log
     store.close()
+
+
+def test_an_owner_erased_by_another_process_leaves_the_delivered_log_when_the_writer_closes(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    writer = TinyDBStore(data)
+    writer.put(_owing("telegram:42"))
+    writer.note_delivered("telegram:42", "reply|tg:1", 1)
+    eraser = TinyDBStore(data, shared=True)  # `coach delete` beside the running bot
+    assert eraser.delete("telegram:42")
+    eraser.close()
+    writer.close()
+    assert "telegram:42" not in (data / "delivered.log").read_text(encoding="utf-8")

@@ -14,8 +14,9 @@ Nothing owed is ever lost this way: the answer and the replies owed are in the o
 written and fsynced before the update is confirmed, exactly as before.
 
 The log is rewritten with only the notes still pending when it has grown past twice its size
-after the last rewrite (at least 1 MiB), when the store opens (dropping the notes of owners no
-longer on file), and when an owner with lines in it is erased: nothing of theirs stays behind.
+after the last rewrite (at least 1 MiB), when the store opens or closes (dropping the notes of
+owners no longer on file), and when an owner with lines in it is erased by this process: nothing
+of theirs stays behind.
 """
 
 from __future__ import annotations
@@ -56,17 +57,22 @@ class DeliveredLog:
         self._fd: int | None = None
         self._size = 0
         self._rewrite_at = MIN_REWRITE
+        self._on_file = on_file
         self._load()
         if writable:
-            for owner_id in list(self._notes):
-                stored = on_file(owner_id)
-                notes = {e: n for e, n in self._notes[owner_id].items() if stored and stored.get(e, n) < n}
-                if notes:
-                    self._notes[owner_id] = notes
-                else:
-                    del self._notes[owner_id]
             with self._lock:
+                self._drop_held()
                 self._rewrite()
+
+    def _drop_held(self) -> None:
+        """Forget the notes the owners' files already hold, and those of owners gone (under the lock)."""
+        for owner_id in list(self._notes):
+            stored = self._on_file(owner_id)
+            notes = {e: n for e, n in self._notes[owner_id].items() if stored and stored.get(e, n) < n}
+            if notes:
+                self._notes[owner_id] = notes
+            else:
+                del self._notes[owner_id]
 
     def _load(self) -> None:
         try:
@@ -168,9 +174,13 @@ class DeliveredLog:
             return sum(len(notes) for notes in self._notes.values())
 
     def close(self) -> None:
-        """Keep only the pending notes, durably (fsync on), and close the log."""
+        """Keep only the pending notes of owners still on file, durably (fsync on), and close the log.
+
+        An owner erased by another process (`coach delete`) leaves the log here at the latest.
+        """
         with self._lock:
             if self._fd is not None:
+                self._drop_held()
                 self._rewrite()
                 os.close(self._fd)
                 self._fd = None
