@@ -11,7 +11,7 @@ the last, and the peak of Python allocations during one drawing (tracemalloc).
 
 `push` puts `owners` owners on file (in memory), each with a finished plan and eight weeks of
 logged posts and replies (varied, so no two charts are alike), then draws every owner's weekly
-chart the way the nudge sweep does before a push (`Pictures.prepare`: worker processes, files
+chart the way the nudge sweep does for a push (`Pictures.prepare`: worker processes, files
 kept under a scratch folder), and compares the time with the time a push of that many
 messages takes at 30 messages a second (Telegram's overall limit).
 
