@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import time
@@ -16,6 +17,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from tests.fakes.chaos import Chaos
 
@@ -333,6 +335,10 @@ def _as_telegram(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _decode(value: Any) -> Any:
+    if isinstance(value, FileField):  # aiohttp spools a file part to a temporary file: read it, close it
+        with value.file:
+            data = value.file.read()
+        return FileField(value.name, value.filename, io.BytesIO(data), value.content_type, value.headers)
     if isinstance(value, str) and value[:1] in "[{":
         try:
             return json.loads(value)
