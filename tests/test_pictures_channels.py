@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -284,6 +285,7 @@ def test_a_push_goes_out_while_its_charts_are_drawn_and_answers_do_not_wait_for_
 
     async def scenario() -> None:
         push = asyncio.ensure_future(outbox.deliver_all(owners))
+
         async def begun() -> None:  # the push under way: its memos wait for their charts
             while not sender.begun:
                 await asyncio.sleep(0.01)
@@ -300,3 +302,43 @@ def test_a_push_goes_out_while_its_charts_are_drawn_and_answers_do_not_wait_for_
     assert all(data is not None and _png(data) == ("PNG", (1080, 1350)) for _, data in sender.sent[1:])
     assert len(drawn) == 3, "each chart drawn once, ahead: none drawn again to be sent"
     assert all(files_app.engine.pictures.pending(o, memo.attachment) is None for o in owners)
+
+
+def test_a_sender_stopped_while_a_chart_is_drawn_ahead_leaves_the_drawing_to_the_others(
+    files_app: App, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+    import threading
+
+    from bot.pictures import chart
+
+    owner = "test:owner"
+    owner_story(files_app, clock, owner, LOCAL_BAKERY, PARIS)
+    easel = threading.Event()
+    draw = chart.draw
+
+    def held(series, t):
+        assert easel.wait(30), "the test never let the drawing go"
+        return draw(series, t)
+
+    monkeypatch.setattr(chart, "draw", held)
+    (claimed,) = NudgeRunner(files_app.engine).sweep(
+        datetime(2026, 11, 30, 9, 0, tzinfo=PARIS), background=True
+    )
+    memo = claimed.replies[0]
+    pictures = files_app.engine.pictures
+
+    async def scenario() -> bytes | None:
+        stopped = asyncio.ensure_future(ready(pictures, owner, memo))  # a shutdown will stop this one
+        waiting = asyncio.ensure_future(picture(pictures, owner, memo))
+        await asyncio.sleep(0)  # both now wait for the drawing
+        stopped.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stopped
+        easel.set()
+        return await asyncio.wait_for(waiting, 30)
+
+    data = asyncio.run(scenario())
+    assert data is not None and _png(data) == ("PNG", (1080, 1350))
+    assert pictures.pending(owner, memo.attachment) is None
+    assert "drawing charts ahead stopped" not in caplog.text

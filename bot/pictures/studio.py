@@ -189,7 +189,7 @@ class Pictures:
             self.shelf.keep(job.owner_id, job.name, job.digest, png)
         with self._guard:
             waiting = self._drawing.pop((job.owner_id, job.name), None)
-        if waiting is not None:
+        if waiting is not None and waiting.set_running_or_notify_cancel():
             waiting.set_result(None)
 
     def _draw(self, jobs: list[_Job], workers: int) -> None:
@@ -247,7 +247,8 @@ async def picture(pictures: Pictures | None, owner_id: str, reply: Reply) -> byt
         raise MissingPicture(f"no pictures here to draw {attachment.ref!r}")
     drawing = pictures.pending(owner_id, attachment)
     if drawing is not None:  # being drawn ahead: wait for it rather than draw it twice
-        await asyncio.wrap_future(drawing)
+        # Shielded: a waiter cancelled (a shutdown) must not cancel the drawing others wait for.
+        await asyncio.shield(asyncio.wrap_future(drawing))
     return await asyncio.to_thread(pictures.file, owner_id, attachment)
 
 
