@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.store.atomic import replace_file
 from bot.store.base import OwnerRecord
 
 MIN_REWRITE = 1 << 20
@@ -97,13 +98,7 @@ class DeliveredLog:
             for owner_id, notes in self._notes.items()
             for entry_id, delivered in notes.items()
         )
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(lines)
-            if self.fsync:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        replace_file(self.path, self.path.with_name(self.path.name + ".tmp"), lines, self.fsync)
         if self._fd is not None:
             os.close(self._fd)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)

@@ -23,6 +23,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from bot.store.atomic import replace_file
 from bot.store.base import OwnerRecord, Store, StoreError
 from bot.store.delivered import DeliveredLog
 from bot.store.schema import SCHEMA_VERSION
@@ -59,23 +60,7 @@ class AtomicJSONStorage(Storage):
         """Write `data` to a temporary file, then swap it in."""
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         # One writer process and a lock per owner: a fixed temporary name per file is safe.
-        tmp = self._path.with_name(TMP_PREFIX + self._path.name)
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(payload)
-                if self._fsync:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        if self._fsync:
-            dir_fd = os.open(self._path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        replace_file(self._path, self._path.with_name(TMP_PREFIX + self._path.name), payload, self._fsync)
 
     def close(self) -> None:
         """Nothing stays open between writes."""
