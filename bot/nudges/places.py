@@ -9,7 +9,6 @@ come from the IANA database and from Babel's localized city and country names, s
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 from zoneinfo import available_timezones
@@ -19,6 +18,7 @@ from babel.core import get_global
 
 from bot.events import Choice, Reply
 from bot.i18n import Translator
+from bot.intents import fold
 from bot.store.base import OwnerRecord
 
 DEFAULT_TIMEZONES = {"fr": "Europe/Paris", "en": "Europe/London"}
@@ -33,13 +33,6 @@ PROMPT = "city"
 """The prompt kind (`OwnerRecord.prompt`) while the question waits for a tap or a typed place."""
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, spaces and hyphens as underscores: how names are compared."""
-    decomposed = unicodedata.normalize("NFKD", text.strip())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return "_".join(plain.replace("-", " ").replace("'", " ").split())
-
-
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
@@ -47,9 +40,9 @@ def _zones() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _names() -> dict[str, str | None]:
-    """Every name a place is known by → its zone (None: a country with several zones)."""
-    found: dict[str, str | None] = {}
+    """Every name a place is known by, folded → its zone (None: a country with several zones)."""
     zones = sorted(_zones())
+    found: dict[str, str | None] = {fold(zone): zone for zone in zones}  # `America/Montreal`
     for zone in zones:  # the city of each zone, as IANA spells it
         found.setdefault(fold(zone.rsplit("/", 1)[-1]), zone)
     territories: Mapping[str, list[str]] = get_global("territory_zones")
@@ -73,10 +66,7 @@ def find_timezone(name: str) -> str | None:
     one-zone country (`Suisse`); `Canada` is None: which city?
     """
     wanted = fold(name)
-    if not wanted:
-        return None
-    exact = next((zone for zone in sorted(_zones()) if fold(zone) == wanted), None)
-    return exact or _names().get(wanted)
+    return _names().get(wanted) if wanted else None
 
 
 def looks_like_place(text: str) -> bool:
