@@ -170,9 +170,11 @@ class Translator:
         return format_currency(amount, currency, locale=self.locale)
 
     def date(self, day: date) -> str:
-        """Format a date in words (`22 février 2027`)."""
+        """Format a date in words (`22 février 2027`; French writes the first `1er mars`)."""
         from babel.dates import format_date
 
+        if self.language == "fr" and day.day == 1:  # CLDR has no ordinal day; French typography does
+            return format_date(day, "d'er' MMMM y", locale=self.locale)
         return format_date(day, format="long", locale=self.locale)
 
     def parse_number(self, text: str) -> float | None:

@@ -26,6 +26,8 @@ def test_money_in_french_and_in_english() -> None:
 def test_dates_and_percents() -> None:
     assert FR.date(date(2027, 2, 23)) == "23 février 2027"
     assert EN.date(date(2027, 2, 23)) == "23 February 2027"
+    assert FR.date(date(2027, 3, 1)) == "1er mars 2027", "French writes the first of the month as an ordinal"
+    assert EN.date(date(2027, 3, 1)) == "1 March 2027"
     assert FR.percent(10) == "10\xa0%"
     assert EN.percent(10) == "10%"
 
