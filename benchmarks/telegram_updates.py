@@ -105,7 +105,7 @@ async def _drive(kind: str, owners: int) -> None:
 async def measure(
     kind: str, owners: int, overall: float, fsync: bool = True, profile_to: str | None = None
 ) -> dict[str, Any]:
-    from bot.app import build_app
+    from bot.app import build_app, settle
     from bot.channels.telegram import TelegramChannel
     from bot.config import Settings
 
@@ -122,6 +122,7 @@ async def measure(
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         if kind == "coach":
             app = build_app(Settings(data_dir=Path(tmp) / "data", fsync=fsync))
+            settle()  # as `coach telegram` does once started
             application = TelegramChannel(app.engine, app.clock).build(
                 "123:BENCH", url, overall_per_second=overall
             )

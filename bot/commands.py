@@ -118,7 +118,7 @@ def plan_(turn: Turn, args: str) -> list[Reply]:
     text = conversation.plan_text(turn)
     if turn.record.state != DONE:
         return conversation.then_ask(turn, turn.t.tr("plan.not_finished") + "\n\n" + text)
-    return [Reply(text), *prompts.ask_plan_edit(turn, turn.t.tr("plan.edit_prompt"))]
+    return conversation.pack(turn, [text], prompts.ask_plan_edit(turn, turn.t.tr("plan.edit_prompt"))[0])
 
 
 def plan_part(turn: Turn, args: str) -> str | None:

@@ -1,9 +1,9 @@
 """Stepping an owner through the flows: ask, read the answer, teach, move on.
 
 Texts shown one after another (what an answer taught, a message step, a lesson) are packed with
-the next question into as few messages as fit (`MERGE_LIMIT`): each message sent is latency for
-every other owner. Steps with a `preset` are answered without asking when it applies; a lesson
-of the owner's risks (`bot.diagnosis`) comes with each plan question, anchored ones first.
+the next question into as few messages as fit (`MERGE_LIMIT`, `QUESTION_LIMIT`): each message
+sent is latency for every other owner. Steps with a `preset` are answered without asking when it
+applies; a lesson of the owner's risks (`bot.diagnosis`) comes with each plan question, anchored ones first.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from bot.turn import Turn
 
 MERGE_LIMIT = 1500
 """Most characters in one packed message: readable on a phone, far below the platforms' limits."""
+QUESTION_LIMIT = 4000
+"""Most characters of a message ending with its question: a question stays under what it asks
+about (the plan and its menu, the diagnosis and the first plan question) within Telegram's 4,096."""
 PLAN_MODULE = "plan"
 _CURRENCY = re.compile(r"(?i)\b(EUR|CHF|CAD|XOF|FCFA|USD|GBP)\b|([€$£])")
 _CURRENCY_NAMES = {"FCFA": "XOF", "€": "EUR", "$": "USD", "£": "GBP"}
@@ -158,7 +161,10 @@ def with_posting_question(turn: Turn, replies: list[Reply]) -> list[Reply]:
 
 
 def pack(turn: Turn, texts: list[str], question: Reply | None) -> list[Reply]:
-    """Put `texts` and then `question` in as few messages as fit `MERGE_LIMIT`."""
+    """Put `texts` and then `question` in as few messages as fit `MERGE_LIMIT`.
+
+    The question joins the last text up to `QUESTION_LIMIT`: its buttons belong under it.
+    """
     chunks: list[str] = []
     for text in (t for t in texts if t):
         if chunks and len(chunks[-1]) + len(text) + 2 <= MERGE_LIMIT:
@@ -168,7 +174,7 @@ def pack(turn: Turn, texts: list[str], question: Reply | None) -> list[Reply]:
     replies = [Reply(chunk) for chunk in chunks]
     if question is None:
         return replies
-    if chunks and len(chunks[-1]) + len(question.text) + 2 <= MERGE_LIMIT:
+    if chunks and len(chunks[-1]) + len(question.text) + 2 <= QUESTION_LIMIT:
         replies[-1] = dataclasses.replace(question, text=chunks[-1] + "\n\n" + question.text)
         return replies
     return [*replies, question]

@@ -117,6 +117,8 @@ def test_changing_one_plan_field_keeps_the_rest(ana: OwnerChat) -> None:
     before = dict(ana.record().answers)
     ana.say("/plan")
     assert ana.step == "@plan_edit"
+    assert len(ana.last) == 1, "the plan and the choice of the part to change come as one message"
+    assert "Plan réseaux sociaux de Boulangerie Dupain" in ana.last[0].text and ana.last[0].choices
     ana.tap("edit:plan_cadence", step="@plan_edit")
     assert ana.step == "plan_cadence"
     ana.say("5")

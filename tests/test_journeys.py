@@ -199,3 +199,14 @@ def test_one_of_anything_is_singular_in_every_journey(app, clock, answers: dict[
         r"\b1 (?:hours|posts|minutes|messages|days|weeks|publications|heures|jours|semaines)\b", text
     )
     assert not wrong
+
+
+@pytest.mark.parametrize("answers", [LOCAL_BAKERY, SOLO_BAKER, B2B_FIRM, DAILY_SHOP, BUSY_CONSULTANT])
+def test_a_journey_sends_little_more_than_one_message_per_answer(
+    ana: OwnerChat, answers: dict[str, Any]
+) -> None:
+    """Each message is latency for every other owner: a lesson rides with the next question,
+    the diagnosis with the first plan question; only the plan comes apart from the last lesson."""
+    journey = Transcript(ana, answers)
+    answered = len(journey.asked) + 1  # and /start
+    assert len(journey.messages) <= answered + 1, [r.text[:40] for r in journey.messages]

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import health
-from bot.app import App
+from bot.app import App, settle
 from bot.channels.slack import SlackChannel, failure, web_client
 from bot.config import ConfigError, Settings, Unreachable
 from bot.nudges.loop import INTERVAL, deliver_forever, stop_on_signals, until
@@ -112,6 +112,7 @@ def run_slack(app: App, listen: str, port: int, sweep_interval: float = INTERVAL
     settings = app.settings
     channel, bolt = build_slack(app)
     asyncio.run(check_token(settings))
+    settle()
     if settings.slack_app_token:
 
         async def socket_mode() -> None:

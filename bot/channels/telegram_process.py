@@ -20,7 +20,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import health
-from bot.app import App
+from bot.app import App, settle
 from bot.channels.telegram import TelegramChannel, bot_urls
 from bot.channels.telegram_webhook import webhook_app
 from bot.config import ConfigError, Settings, Unreachable
@@ -237,6 +237,7 @@ def run_telegram(
         await bot.shutdown()
 
     asyncio.run(check_token())
+    settle()
     try:
         if webhook_url:
             asyncio.run(
