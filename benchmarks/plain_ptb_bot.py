@@ -70,12 +70,21 @@ def answer(index: int) -> Any:
 
 
 def build(
-    token: str, base_url: str, overall_per_second: float = 30
+    token: str, base_url: str, overall_per_second: float = 30, transport: str = "httpx"
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot, pointed at a (fake) Bot API server."""
+    """The bot, pointed at a (fake) Bot API server.
+
+    `transport` "httpx" is PTB's own, as its examples use; "aiohttp" is the coach's
+    (`bot.channels.telegram_http`), to compare the two bots on the same transport.
+    """
     builder = (
         ApplicationBuilder().token(token).base_url(f"{base_url}/bot").base_file_url(f"{base_url}/file/bot")
     )
+    if transport == "aiohttp":
+        from bot.channels.telegram import CONNECTIONS
+        from bot.channels.telegram_http import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(CONNECTIONS)).get_updates_request(AiohttpRequest())
     if overall_per_second:
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=overall_per_second))
     application = builder.build()

@@ -9,7 +9,8 @@ bot's alone. Every owner types a whole conversation: for the coach, the whole jo
 the run stops with an error unless every owner reached the plan with the scripted answers);
 for the plain bot (`benchmarks/plain_ptb_bot.py`, a `ConversationHandler`), its ten questions.
 An owner sends the next update once the answer to the last one has arrived and nothing more
-came for 150 ms. Both run with Telegram's 30 messages/s and with no limit.
+came for 150 ms. Both run with Telegram's 30 messages/s and with no limit. The plain bot uses
+PTB's own transport (httpx), as its examples do; `--plain-transport aiohttp` gives it the coach's.
 
 Reported per bot: updates, messages sent per update (over the whole conversation), CPU ms per
 update (user + system time of this process during the run, divided by the updates), latency
@@ -103,7 +104,12 @@ async def _drive(kind: str, owners: int) -> None:
 
 
 async def measure(
-    kind: str, owners: int, overall: float, fsync: bool = True, profile_to: str | None = None
+    kind: str,
+    owners: int,
+    overall: float,
+    fsync: bool = True,
+    profile_to: str | None = None,
+    plain_transport: str = "httpx",
 ) -> dict[str, Any]:
     from bot.app import build_app, settle
     from bot.channels.telegram import TelegramChannel
@@ -129,7 +135,7 @@ async def measure(
         else:
             from benchmarks.plain_ptb_bot import build
 
-            application = build("123:BENCH", url, overall)
+            application = build("123:BENCH", url, overall, plain_transport)
         async with application:
             await application.start()
             assert application.updater is not None
@@ -171,6 +177,12 @@ def main() -> None:
     parser.add_argument("--limits", nargs="+", type=float, default=[30, 0], help="messages/s; 0: no limit")
     parser.add_argument("--no-fsync", action="store_true", help="the coach's store without fsync")
     parser.add_argument(
+        "--plain-transport",
+        choices=["httpx", "aiohttp"],
+        default="httpx",
+        help="the plain bot's: PTB's own (httpx, as its examples) or the coach's (aiohttp)",
+    )
+    parser.add_argument(
         "--profile", metavar="PREFIX", help="cProfile the event loop to PREFIX-<bot>-<limit>.prof"
     )
     parser.add_argument("--drive", choices=["coach", "plain"], help=argparse.SUPPRESS)
@@ -182,7 +194,9 @@ def main() -> None:
         cpu_per_update = {}
         for kind in args.bots:
             profile_to = f"{args.profile}-{kind}-{overall:g}.prof" if args.profile else None
-            r = asyncio.run(measure(kind, args.owners, overall, not args.no_fsync, profile_to))
+            r = asyncio.run(
+                measure(kind, args.owners, overall, not args.no_fsync, profile_to, args.plain_transport)
+            )
             latencies = sorted(r["latencies"])
             p50 = statistics.median(latencies) * 1000
             p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000

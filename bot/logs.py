@@ -142,8 +142,6 @@ def configure(level: str, secrets: Iterable[str], format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request at INFO; keep it to warnings unless debugging.
-    logging.getLogger("httpx").setLevel(level if level == "DEBUG" else "WARNING")
     logging.captureWarnings(True)
     sys.excepthook = excepthook
     threading.excepthook = _thread_excepthook

@@ -453,27 +453,6 @@ def test_long_texts_are_split_under_telegram_limit() -> None:
     assert split_text("y" * 9000, MAX_TEXT) == ["y" * 4096, "y" * 4096, "y" * 808]
 
 
-def test_more_messages_at_once_than_connections_all_go_out_without_a_pool_timeout() -> None:
-    """A burst waits for a free connection in the bot, not in httpx's pool (whose timeout would fail it)."""
-    from telegram import Bot
-
-    from bot.channels.telegram import PooledRequest, bot_urls
-
-    async def burst() -> list[int]:
-        fake = FakeTelegram()
-        fake.delays["sendMessage"] = 0.2  # each call holds its connection a while
-        api, files = bot_urls(await fake.start())
-        bot = Bot("123:POOL", base_url=api, base_file_url=files, request=PooledRequest(2, pool_timeout=0.05))
-        try:
-            async with bot:
-                await asyncio.gather(*(bot.send_message(7000 + n, f"message {n}") for n in range(8)))
-            return [len(fake.sent[7000 + n]) for n in range(8)]
-        finally:
-            await fake.stop()
-
-    assert asyncio.run(burst()) == [1] * 8
-
-
 def test_a_deep_link_start_works_like_start(tg_app: App) -> None:
     async def scenario(fake: FakeTelegram) -> None:
         await fake.say(97, "/start promo-flyer-2026", "en")

@@ -44,8 +44,8 @@ from telegram.ext import (
     ExtBot,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
 from bot.clock import Clock
 from bot.commands import COMMANDS
@@ -66,27 +66,7 @@ CHECKED, UNCHECKED = "☑ ", "☐ "
 DONE_MARK = "="
 CONNECTIONS = 8
 """Connections kept to the Bot API: Telegram's 30 messages a second with answers taking up to a
-quarter of a second need 8. No more: httpx looks through its whole pool twice for every request,
-with a system call for each idle connection (measured with 64: the pool's bookkeeping cost more
-than the rest of a request when 20 owners were answered at once)."""
-
-
-class PooledRequest(HTTPXRequest):
-    """PTB's HTTPX request, where calls beyond its connections wait their turn before httpx's pool.
-
-    httpx's pool walks every waiting request and every idle connection (a system call each) at
-    each request and each answer: calls queued in it made a burst cost more per message the longer
-    the queue. Waiting here keeps that walk short, and no call meets the pool's timeout.
-    """
-
-    def __init__(self, connections: int, **kwargs: Any) -> None:
-        super().__init__(connection_pool_size=connections, **kwargs)
-        self._turns = asyncio.Semaphore(connections)
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        """One call, once a connection is free for it."""
-        async with self._turns:
-            return await super().do_request(*args, **kwargs)
+quarter of a second need 8."""
 
 
 def owner_id(user_id: int) -> str:
@@ -264,8 +244,8 @@ class TelegramChannel:
             token,
             base_url=api,
             base_file_url=files,
-            request=PooledRequest(CONNECTIONS, read_timeout=read_timeout),
-            get_updates_request=HTTPXRequest(),
+            request=AiohttpRequest(CONNECTIONS, read_timeout=read_timeout),
+            get_updates_request=AiohttpRequest(),
         )
         limits = Limits(per_second=overall_per_second or 1e9, attempts=max(1, retries))
         if not overall_per_second:

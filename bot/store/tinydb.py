@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,25 @@ TMP_PREFIX = ".tmp-"
 MAX_OWNER_ID = 200
 
 
+RECENT = 1024
+"""Owner records this process wrote last, kept as written: the next read of one is a `stat`."""
+
+
+def _parse(raw: bytes, path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise StoreError(f"{path} is damaged (not valid JSON): {exc}") from exc
+    if not isinstance(data, dict):
+        raise StoreError(f"{path} is damaged (not a TinyDB document)")
+    return data
+
+
+def _version(status: os.stat_result) -> tuple[int, int, int]:
+    """What tells one version of a file from another: each write swaps in a new inode."""
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
 class AtomicJSONStorage(Storage):
     """A TinyDB storage that replaces its file atomically on every write."""
 
@@ -48,13 +68,7 @@ class AtomicJSONStorage(Storage):
             raw = self._path.read_bytes()
         except FileNotFoundError:
             return None
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise StoreError(f"{self._path} is damaged (not valid JSON): {exc}") from exc
-        if not isinstance(data, dict):
-            raise StoreError(f"{self._path} is damaged (not a TinyDB document)")
-        return data
+        return _parse(raw, self._path)
 
     def write(self, data: dict[str, Any]) -> None:
         """Write `data` to a temporary file, then swap it in."""
@@ -86,7 +100,8 @@ class TinyDBStore(Store):
         self.fsync = fsync
         self.readonly = readonly
         self._owners = folder / OWNERS_DIR
-        self._dbs: dict[str, TinyDB] = {}
+        self._recent: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+        self._recent_lock = threading.Lock()
         self._index: dict[str, tuple[str | None, bool]] | None = None
         self._lock_file: BinaryIO | None = None
         if readonly:
@@ -157,31 +172,56 @@ class TinyDBStore(Store):
     def _on_file(self, owner_id: str) -> dict[str, int] | None:
         """How many messages of each outbox entry the owner's file says went out; None: no owner."""
         try:
-            if not self._path(owner_id).exists():
-                return None
-            doc = self._db(owner_id).table("owner").get(doc_id=1)
+            doc = self._read(owner_id)
         except StoreError:
             return None
         if doc is None:
             return None
         return {str(e.get("id")): int(e.get("delivered") or 0) for e in doc.get("outbox") or []}
 
-    def _db(self, owner_id: str) -> TinyDB:
-        db = self._dbs.get(owner_id)
-        if db is None:
-            db = TinyDB(str(self._path(owner_id)), storage=AtomicJSONStorage, fsync=self.fsync)
-            self._dbs[owner_id] = db
-        return db
+    def _read(self, owner_id: str) -> dict[str, Any] | None:
+        """The owner's stored document, or None when they have no file (perhaps just erased).
+
+        Each owner file holds one TinyDB table, `owner`, of one document. When the file is still
+        the version this process wrote last, it is parsed from memory: one `stat` instead of
+        reading the file (only this process writes owner files; `coach delete` removes them,
+        which the `stat` sees).
+        """
+        path = self._path(owner_id)
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            self._forget(owner_id)
+            return None
+        recent = self._recent.get(owner_id)
+        if recent is not None and recent[0] == _version(status):
+            data: dict[str, Any] | None = _parse(recent[1], path)
+        else:
+            data = AtomicJSONStorage(str(path)).read()
+        table = (data or {}).get("owner")
+        doc = table.get("1") if isinstance(table, dict) else None
+        if doc is not None and not isinstance(doc, dict):
+            raise StoreError(f"{path} is damaged (the owner is not a document)")
+        return doc
+
+    def _remember(self, owner_id: str, status: os.stat_result, payload: bytes) -> None:
+        with self._recent_lock:
+            self._recent.pop(owner_id, None)
+            self._recent[owner_id] = (_version(status), payload)
+            if len(self._recent) > RECENT:
+                del self._recent[next(iter(self._recent))]
+
+    def _forget(self, owner_id: str) -> None:
+        with self._recent_lock:
+            self._recent.pop(owner_id, None)
 
     def get(self, owner_id: str) -> OwnerRecord | None:
         """Read the owner's file, brought up to the delivered notes; a damaged one raises StoreError."""
-        if not self._path(owner_id).exists():
+        doc = self._read(owner_id)
+        if doc is None:
             self._delivered.forget(owner_id)  # erased (perhaps by `coach delete`): no notes hold
             return None
-        doc = self._db(owner_id).table("owner").get(doc_id=1)
-        if doc is None:
-            return None
-        record = OwnerRecord.from_doc(dict(doc))
+        record = OwnerRecord.from_doc(doc)
         self._delivered.apply(record)
         return record
 
@@ -196,7 +236,11 @@ class TinyDBStore(Store):
         # read and parse the old file for nothing. It carries the delivered notes made since
         # the record was read, which are then forgotten.
         self._delivered.apply(record)
-        self._db(record.owner_id).storage.write({"owner": {"1": record.to_doc()}})
+        path = self._path(record.owner_id)
+        doc = {"owner": {"1": record.to_doc()}}
+        payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        status = replace_file(path, path.with_name(TMP_PREFIX + path.name), payload, self.fsync)
+        self._remember(record.owner_id, status, payload)
         self._delivered.written(record)
         if self._index is not None:
             self._index[record.owner_id] = (record.next_check_at, bool(record.outbox))
@@ -204,7 +248,7 @@ class TinyDBStore(Store):
     def delete(self, owner_id: str) -> bool:
         """Remove the owner's file."""
         self._writable()
-        self._dbs.pop(owner_id, None)
+        self._forget(owner_id)
         self._delivered.forget(owner_id)
         if self._index is not None:
             self._index.pop(owner_id, None)
@@ -270,7 +314,7 @@ class TinyDBStore(Store):
 
     def close(self) -> None:
         """Release the writer lock."""
-        self._dbs = {}
+        self._recent = {}
         if hasattr(self, "_delivered"):
             self._delivered.close()
         if self._lock_file is not None and not self._lock_file.closed:
