@@ -98,6 +98,35 @@ def test_a_damaged_owner_file_is_named_and_others_are_unaffected(tmp_path: Path)
     store.close()
 
 
+def test_a_record_just_written_is_read_back_without_reading_its_file_but_a_new_version_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.store import tinydb
+
+    reads: list[str] = []
+    real_read = tinydb.AtomicJSONStorage.read
+
+    def counted(self: tinydb.AtomicJSONStorage) -> object:
+        reads.append("file")
+        return real_read(self)
+
+    monkeypatch.setattr(tinydb.AtomicJSONStorage, "read", counted)
+    store = TinyDBStore(tmp_path / "data")
+    store.put(_record())
+    reads.clear()  # the store's own meta file, read at its opening
+    assert store.get("telegram:42") == _record() and reads == []
+    # Another version swapped in by someone else (as a restore would): read from the file.
+    path = next((tmp_path / "data" / "owners").glob("telegram%3A42.json"))
+    doc = json.loads(path.read_text())
+    doc["owner"]["1"]["answers"]["sector"] = "retail"
+    path.with_name("restored").write_text(json.dumps(doc))
+    path.with_name("restored").replace(path)
+    assert store.get("telegram:42").answers["sector"] == "retail" and reads == ["file"]
+    path.unlink()  # as `coach delete` does from its own process
+    assert store.get("telegram:42") is None
+    store.close()
+
+
 def test_a_second_process_on_the_same_folder_is_refused(tmp_path: Path) -> None:
     first = TinyDBStore(tmp_path / "data")
     with pytest.raises(StoreError, match="another coach process"):
