@@ -46,6 +46,7 @@ def test_an_owner_types_their_city_or_country_and_gets_a_hint_when_it_is_unknown
     assert ana.record().prefs.timezone == "America/Montreal"
     assert ana.text.startswith("C'est noté\xa0: Montréal.")
     assert ana.step == "@posting"
+    assert "heure de Montréal" in ana.question.text, "Babel names no city for this alias of Toronto"
 
 
 def test_a_country_typed_in_either_language_finds_its_zone(bob: OwnerChat) -> None:

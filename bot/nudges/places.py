@@ -80,10 +80,16 @@ def is_country_of_many_zones(name: str) -> bool:
     return bool(wanted) and wanted in _names() and _names()[wanted] is None
 
 
+ALIAS_CITIES = {"America/Montreal": {"fr": "Montréal", "en": "Montreal"}}
+"""Cities of zones that CLDR keeps only as aliases (Montreal is Toronto's), so Babel has no name
+for them, but that French-speaking owners choose by typing their city."""
+
+
 def city(zone: str, language: str) -> str:
     """The city a zone is named after, in the owner's language: `Europe/London` → `Londres`."""
     names = Locale.parse(language).time_zones.get(zone, {})
-    return str(names.get("city") or zone.rsplit("/", 1)[-1].replace("_", " "))
+    alias = ALIAS_CITIES.get(zone, {}).get(language)
+    return str(names.get("city") or alias or zone.rsplit("/", 1)[-1].replace("_", " "))
 
 
 def place(zone: str, language: str) -> str:
