@@ -307,7 +307,8 @@ def lesson_text(turn: Turn, topic_id: str) -> str:
     record = turn.record
     if topic_id not in record.taught:
         record.taught.append(topic_id)
-    # Numbered among the points the diagnosis named; one a plan answer raised comes as one more.
+    # Numbered as the diagnosis listed it (most harmful first), though taught in the plan's
+    # order; a point a plan answer raised comes as one more.
     before_plan = {
         key: value
         for key, value in record.answers.items()
@@ -317,8 +318,7 @@ def lesson_text(turn: Turn, topic_id: str) -> str:
     title = t.tr("topic." + topic_id)
     head = title
     if topic_id in diagnosed:
-        number = sum(1 for topic in diagnosed if topic in record.taught)
-        head = t.tr("lesson.head", n=number, total=len(diagnosed), title=title)
+        head = t.tr("lesson.head", n=diagnosed.index(topic_id) + 1, total=len(diagnosed), title=title)
     elif topic_id in diagnosis.lessons(turn.flows, record.answers):
         head = t.tr("lesson.head_more", title=title)
     body = fill(turn, diagnosis.lesson_key(topic, record.answers))

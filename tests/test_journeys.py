@@ -174,13 +174,20 @@ def test_no_question_is_negative(journey) -> None:
             assert not (" ne " in text and " pas " in text), step.id
 
 
-def test_points_keep_the_count_the_diagnosis_gave_and_a_new_one_comes_as_one_more(ana: OwnerChat) -> None:
+def test_each_point_keeps_the_number_the_diagnosis_gave_it_and_a_new_one_comes_as_one_more(
+    ana: OwnerChat,
+) -> None:
     journey = Transcript(ana, LOCAL_BAKERY)  # a budget of 0, answered in the plan, raises one point
     heads = [line for line in journey.text.splitlines() if line.startswith(("Point ", "Un point de plus"))]
     counted = [head for head in heads if head.startswith("Point ")]
-    named = re.search(r"(\d+) points à travailler", journey.text)
-    assert named and all(f" sur {named.group(1)} · " in head for head in counted)
-    assert [int(head.split()[1]) for head in counted] == list(range(1, len(counted) + 1))
+    named = re.search(r"(\d+) points à travailler[^\n]*\n((?:\d+\. .*\n)+)", journey.text)
+    assert named, "the diagnosis lists its points"
+    listed = [line.split(". ", 1)[1] for line in named.group(2).splitlines()]
+    assert len(listed) == int(named.group(1)) == len(counted)
+    for head in counted:  # "Point 3 sur 9 · « Pas le temps »": the third of the list
+        number, total, title = re.fullmatch(r"Point (\d+) sur (\d+) · (.*)", head).groups()
+        assert int(total) == len(listed) and listed[int(number) - 1] == title, head
+    assert sorted(int(head.split()[1]) for head in counted) == list(range(1, len(listed) + 1))
     assert any(head.startswith("Un point de plus") and "budget" in head for head in heads)
 
 
