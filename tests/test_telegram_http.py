@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -62,6 +63,44 @@ def test_an_answer_slower_than_the_read_timeout_ends_as_timed_out() -> None:
 
     with pytest.raises(TimedOut):
         with_bot(AiohttpRequest(), story)
+
+
+def test_an_upload_that_stalls_ends_as_timed_out_and_frees_its_connection() -> None:
+    """A server that takes the connection but never reads: the upload cannot finish."""
+    from telegram import InputFile
+    from telegram.request import RequestData
+    from telegram.request._requestparameter import RequestParameter
+
+    async def stalled() -> float:
+        held: list[asyncio.StreamWriter] = []
+
+        async def take(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            held.append(writer)  # never read: the client's send stalls
+
+        server = await asyncio.start_server(take, "127.0.0.1", 0, reuse_address=True)
+        server.sockets[0].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        port = server.sockets[0].getsockname()[1]
+        request = AiohttpRequest(1)
+        await request.initialize()
+        chart = InputFile(b"\x89PNG" + b"x" * 30_000_000, filename="week.png")  # far over the buffers
+        parameters = [RequestParameter.from_input("chat_id", 1), RequestParameter.from_input("photo", chart)]
+        data = RequestData(parameters)
+        started = asyncio.get_running_loop().time()
+        try:
+            with pytest.raises(TimedOut):
+                url = f"http://127.0.0.1:{port}/bot1:X/sendPhoto"
+                short = {"connect_timeout": 0.5, "write_timeout": 0.5, "read_timeout": 0.5}
+                # Bounded here too, so that a regression fails instead of hanging the suite.
+                await asyncio.wait_for(request.do_request(url, "POST", data, **short), 30)
+            return asyncio.get_running_loop().time() - started
+        finally:
+            for writer in held:
+                writer.transport.abort()  # the peer resets: the client's socket closes too
+            await request.shutdown()
+            server.close()
+            await server.wait_closed()
+
+    assert asyncio.run(stalled()) < 10, "bounded by the call's own timeouts, not the kernel's"
 
 
 def test_a_bot_api_that_cannot_be_reached_ends_as_a_network_error() -> None:

@@ -10,6 +10,7 @@ documents `BaseRequest` for exactly this; errors map as in `HTTPXRequest`.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from typing import Any
 
@@ -19,7 +20,10 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 TIMEOUT = 5.0
-"""Seconds to connect, or to wait for the next bytes of an answer, unless a call says otherwise."""
+"""Seconds to connect, to send a call, or to wait for the next bytes of an answer, unless a call
+says otherwise."""
+UPLOAD_TIMEOUT = 20.0
+"""Seconds to send a call that uploads a file (a chart), as PTB's own transport allows."""
 
 
 def _seconds(value: Any, default: float | None) -> float | None:
@@ -75,17 +79,20 @@ class AiohttpRequest(BaseRequest):
         if request_data is not None and request_data.contains_files:
             form = aiohttp.FormData(request_data.json_parameters)
             for name, (filename, content, mime) in request_data.multipart_data.items():
-                form.add_field(name, content, filename=filename, content_type=mime)
+                # As a stream: aiohttp warns that big raw bytes would be sent in one go.
+                stream = io.BytesIO(content) if isinstance(content, bytes) else content
+                form.add_field(name, stream, filename=filename, content_type=mime)
             data = form
         elif request_data is not None:
             data = json.dumps(request_data.parameters, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
-        # aiohttp has no write timeout: a write that stalls ends with the read's.
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            sock_connect=_seconds(connect_timeout, TIMEOUT),
-            sock_read=_seconds(read_timeout, self._read_timeout),
-        )
+        # aiohttp has no write timeout, and starts the read's once the body is sent: an upload
+        # that stalls is bounded by the call's total, connecting, sending and reading together.
+        connect = _seconds(connect_timeout, TIMEOUT)
+        write = _seconds(write_timeout, UPLOAD_TIMEOUT if isinstance(data, aiohttp.FormData) else TIMEOUT)
+        read = _seconds(read_timeout, self._read_timeout)
+        total = None if connect is None or write is None or read is None else connect + write + read
+        timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
         try:
             async with self._turns, self._session.request(
                 method, url, data=data, headers=headers, timeout=timeout
