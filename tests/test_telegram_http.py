@@ -47,13 +47,15 @@ def test_a_reply_goes_as_one_json_body_with_its_keyboard_as_an_object() -> None:
 def test_more_messages_at_once_than_connections_all_go_out_without_a_pool_timeout() -> None:
     """A burst waits its turn for a free connection, with no pool timeout to fail it."""
 
-    async def story(bot: Bot, fake: FakeTelegram) -> list[int]:
+    async def story(bot: Bot, fake: FakeTelegram) -> tuple[list[int], int]:
         fake.delays["sendMessage"] = 0.2  # each call holds its connection a while
         sends = (bot.send_message(7000 + n, f"message {n}", pool_timeout=0.05) for n in range(8))
         await asyncio.gather(*sends)
-        return [len(fake.sent[7000 + n]) for n in range(8)]
+        return [len(fake.sent[7000 + n]) for n in range(8)], fake.most_in_flight
 
-    assert with_bot(AiohttpRequest(2), story) == [1] * 8
+    delivered, most_at_once = with_bot(AiohttpRequest(2), story)
+    assert delivered == [1] * 8
+    assert most_at_once == 2, "two connections: two calls at a time, the others waited their turn"
 
 
 def test_an_answer_slower_than_the_read_timeout_ends_as_timed_out() -> None:

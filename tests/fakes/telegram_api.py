@@ -37,6 +37,8 @@ class FakeTelegram:
         self.failures: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
         self.delays: dict[str, float] = {}
         self.stalled = 0  # calls held by `stall` right now
+        self.in_flight = 0  # calls being answered right now
+        self.most_in_flight = 0  # the most at once
         self.webhook: dict[str, Any] | None = None
         self.confirmed = 0
         self.chaos = Chaos()
@@ -170,7 +172,12 @@ class FakeTelegram:
             params = {k: _decode(v) for k, v in (await request.post()).items()}
         self.calls.append((method, params))
         if method in self.delays:
-            await asyncio.sleep(self.delays[method])
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delays[method])
+            finally:
+                self.in_flight -= 1
         fault = self.chaos.draw(method)
         if fault == "error":
             body = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
