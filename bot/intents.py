@@ -54,6 +54,13 @@ COURTESY: dict[str, tuple[str, ...]] = {
     "hello": ("bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "good morning"),
 }
 """Words that are only politeness, answered as such (a text with more in it is read for its intent)."""
+THANKS_EMOJI = frozenset("👍🙏❤♥😊🙂☺👌💪🥰😀😁😃✅🎉👏🤝💯🌟⭐")
+"""Emoji that say thanks or OK on their own (another alone, "😡" or "?", is not thanks)."""
+AGREE = frozenset(
+    ("ok", "okay", "oui", "ouais", "yes", "yep", "yeah", "sure", "fine", "d accord", "daccord", "top",
+     "cool", "nickel", "entendu", "ca marche", "ca me va", "tres bien", "c est bon", "sounds good")
+)
+"""What an owner types to accept what the coach proposed, whole."""
 COURTESY_FILLERS = {"ok", "d", "accord", "beaucoup", "bien", "a", "vous", "toi", "pour", "le", "la", "les"}
 COURTESY_FILLERS |= {"ce", "tout", "plan", "conseil", "conseils", "aide", "so", "much", "very", "for", "the"}
 COURTESY_FILLERS |= {"all", "help", "tips", "coach"}
@@ -68,6 +75,11 @@ class Intent:
     command: str
     args: str = ""
     sure: bool = True
+
+
+def agrees(text: str) -> bool:
+    """Whether the text only accepts what was proposed: "ok", "oui", "d'accord", "merci", 👍."""
+    return fold(text) in AGREE or courtesy(text) == "thanks"
 
 
 def fold(text: str) -> str:
@@ -128,8 +140,9 @@ def match(text: str) -> Intent | None:
 def courtesy(text: str) -> str | None:
     """`thanks` or `hello` when the text is only that ("merci !", "Bonjour", 👍), else None."""
     folded = fold(text)
-    if text.strip() and not folded:  # an emoji alone: 👍, 🙏
-        return "thanks"
+    if not folded:  # no word: thanks only if its signs are a thank-you's (👍, 🙏), not "?" or "😡"
+        signs = [c for c in text if not c.isspace() and unicodedata.category(c) not in ("Mn", "Sk", "Cf")]
+        return "thanks" if signs and all(c in THANKS_EMOJI for c in signs) else None
     for kind, words in COURTESY.items():
         rest = folded
         for word in sorted(words, key=len, reverse=True):

@@ -95,11 +95,15 @@ def match_prompt(turn: Turn) -> str | None:
     at_city = turn.record.prompt == places.PROMPT
     if at_city and (places.find_timezone(text) or places.is_country_of_many_zones(text)):
         return places.PROMPT + ":"  # `places.answer` reads what was typed
+    zone = turn.record.prefs.timezone
+    if at_city and zone and intents.agrees(text):  # "ok", "merci": the zone assumed suits them
+        return f"{places.PROMPT}:{zone}"
     options = prompt_choices(turn)
     index = match_choice(text, [labels for _, labels in options])
     if index is not None:
         return options[index][0]
-    if at_city and places.looks_like_place(text) and intents.match(text) is None:
+    said_else = intents.courtesy(text) or intents.match(text)  # "Bonjour", "j'ai publié"
+    if at_city and places.looks_like_place(text) and not said_else:
         return places.PROMPT + ":"  # an unknown place: `places.answer` says what to type
     return None
 

@@ -92,3 +92,12 @@ def test_a_thank_you_or_a_hello_gets_a_kind_word_not_a_misunderstanding(planned:
     assert "Je n'ai pas compris" not in planned.text
     planned.say("merci, 3 commentaires en attente")
     assert planned.record().waiting.count == 3, "politeness around a request does not hide it"
+
+
+def test_a_sign_that_is_not_a_thank_you_is_not_thanked(planned: OwnerChat) -> None:
+    for said in ("?", "...", "😡", "👎"):
+        planned.say(said)
+        assert not planned.text.startswith("Avec plaisir"), said
+        assert "j'ai publié sur Instagram" in planned.text, "what the coach understands, as for any text"
+    planned.say("🙏🏽")
+    assert planned.text.startswith("Avec plaisir")

@@ -57,6 +57,25 @@ def test_a_country_typed_in_either_language_finds_its_zone(bob: OwnerChat) -> No
     assert bob.record().prefs.timezone == "Europe/Zurich"
 
 
+def test_an_owner_who_says_ok_or_thanks_keeps_the_zone_assumed_and_goes_on(
+    ana: OwnerChat, bob: OwnerChat
+) -> None:
+    for chat, answers, said in ((ana, LOCAL_BAKERY, "merci !"), (bob, BUSY_CONSULTANT, "ok")):
+        finish(chat, answers)
+        assumed = chat.record().prefs.timezone
+        chat.say(said)
+        assert chat.step == "@posting", f"{said!r} is not a place to look for"
+        assert chat.record().prefs.timezone == assumed
+    assert ana.text.startswith("C'est noté\xa0: France.")
+
+
+def test_a_greeting_at_the_question_is_a_greeting_not_a_place(ana: OwnerChat) -> None:
+    finish(ana, LOCAL_BAKERY)
+    ana.say("Bonjour")
+    assert "Je ne trouve pas" not in ana.text and ana.text.startswith("Bonjour")
+    assert ana.record().prefs.timezone == "Europe/Paris"
+
+
 def test_something_else_typed_at_the_question_is_understood_as_itself(ana: OwnerChat) -> None:
     finish(ana, LOCAL_BAKERY)
     ana.say("Bonjour !")
