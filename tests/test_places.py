@@ -110,3 +110,17 @@ def test_places_are_named_in_the_owner_language() -> None:
     assert find_timezone("Lyon") is None
     assert place("America/Toronto", "fr") == "Canada (Toronto)"
     assert place("Europe/Zurich", "en") == "Switzerland"
+
+
+def test_an_offset_typed_like_utc_plus_one_is_one_hour_ahead_of_utc() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    noon = datetime(2027, 1, 15, 12, tzinfo=UTC)
+    for typed, hours in (("GMT+1", 1), ("utc-5", -5), ("UTC +02:00", 2), ("UTC−3", -3)):
+        zone = find_timezone(typed)
+        assert zone is not None, typed
+        assert noon.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() == hours * 3600, typed
+        assert place(zone, "fr") == f"UTC{'+' if hours > 0 else '−'}{abs(hours)}"
+    assert find_timezone("Etc/GMT+5") == "Etc/GMT+5", "an exact IANA id, as Slack gives it, is kept"
+    assert find_timezone("UTC+15") is None

@@ -29,6 +29,8 @@ LIKELY = {
 """The places offered in one tap, by the owner's language, the default first."""
 LANGUAGES = ("fr", "en")
 PLACE_LIKE = re.compile(r"[^\W\d_][\w'’ ./()-]{1,60}")
+OFFSET = re.compile(r"\s*(?:utc|gmt)\s*([+\-−])\s*(\d{1,2})(?:[:h]00)?\s*", re.IGNORECASE)
+"""An offset typed as owners write it: "UTC+1", "GMT -5", "utc+02:00"."""
 PROMPT = "city"
 """The prompt kind (`OwnerRecord.prompt`) while the question waits for a tap or a typed place."""
 
@@ -41,7 +43,8 @@ def _zones() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _names() -> dict[str, str | None]:
     """Every name a place is known by, folded → its zone (None: a country with several zones)."""
-    zones = sorted(_zones())
+    # `Etc/GMT+1` is UTC−1 (POSIX signs), and folding drops the sign: offsets are read apart.
+    zones = sorted(zone for zone in _zones() if not zone.startswith("Etc/"))
     found: dict[str, str | None] = {fold(zone): zone for zone in zones}  # `America/Montreal`
     for zone in zones:  # the city of each zone, as IANA spells it
         found.setdefault(fold(zone.rsplit("/", 1)[-1]), zone)
@@ -65,6 +68,13 @@ def find_timezone(name: str) -> str | None:
     A zone (`America/Montreal`), its city (`montréal`), a localized city (`Londres`) or a
     one-zone country (`Suisse`); `Canada` is None: which city?
     """
+    if name in _zones():
+        return name  # an exact IANA id, as Slack gives it
+    offset = OFFSET.fullmatch(name)
+    if offset:
+        sign, hours = offset.groups()
+        zone = f"Etc/GMT{'+' if sign in '-−' else '-'}{int(hours)}" if int(hours) else "Etc/UTC"
+        return zone if zone in _zones() else None
     wanted = fold(name)
     return _names().get(wanted) if wanted else None
 
@@ -87,6 +97,9 @@ for them, but that French-speaking owners choose by typing their city."""
 
 def city(zone: str, language: str) -> str:
     """The city a zone is named after, in the owner's language: `Europe/London` → `Londres`."""
+    if zone.startswith("Etc/GMT") and zone[7:]:  # POSIX signs: Etc/GMT-1 is UTC+1
+        hours = -int(zone[7:])
+        return f"UTC{'+' if hours > 0 else '−'}{abs(hours)}"
     names = Locale.parse(language).time_zones.get(zone, {})
     alias = ALIAS_CITIES.get(zone, {}).get(language)
     return str(names.get("city") or alias or zone.rsplit("/", 1)[-1].replace("_", " "))
@@ -96,6 +109,8 @@ def place(zone: str, language: str) -> str:
     """How a zone is offered: its country, with the city when the country has several zones."""
     locale = Locale.parse(language)
     territory: str | None = get_global("zone_territories").get(zone)
+    if zone.startswith("Etc/"):
+        territory = None  # an offset, not a place: "UTC+1"
     name = locale.territories.get(territory) if territory else None
     if territory is None or name is None:
         return city(zone, language)
