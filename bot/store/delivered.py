@@ -55,6 +55,7 @@ class DeliveredLog:
         self._notes: dict[str, dict[str, int]] = {}
         self._waiting: dict[str, dict[str, int]] = {}  # owner → entry id → messages in it, as last seen
         self._in_log: set[str] = set()  # owners with lines in the file
+        self._erased: set[str] = set()  # owners erased by this process (until they come back)
         self._fd: int | None = None
         self._size = 0
         self._rewrite_at = MIN_REWRITE
@@ -99,9 +100,10 @@ class DeliveredLog:
             for entry_id, delivered in notes.items()
         )
         replace_file(self.path, self.path.with_name(self.path.name + ".tmp"), lines, self.fsync)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)  # opened before the old one is let go
         if self._fd is not None:
             os.close(self._fd)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self._fd = fd
         self._size = len(lines)
         self._rewrite_at = max(MIN_REWRITE, 2 * self._size)
         self._in_log = set(self._notes)
@@ -115,6 +117,8 @@ class DeliveredLog:
         with self._lock:
             if self._fd is None:
                 raise RuntimeError("the delivered log was opened to read only")
+            if owner_id in self._erased:  # their goodbye, sent after the erasure: keep nothing
+                return 0, True
             self._raise(owner_id, entry_id, delivered)
             os.write(self._fd, line)
             self._in_log.add(owner_id)
@@ -150,6 +154,7 @@ class DeliveredLog:
             self._seen(record)
 
     def _seen(self, record: OwnerRecord) -> None:
+        self._erased.discard(record.owner_id)
         if record.outbox:
             self._waiting[record.owner_id] = {e.id: len(e.replies) for e in record.outbox}
         else:
@@ -160,13 +165,9 @@ class DeliveredLog:
         with self._lock:
             self._notes.pop(owner_id, None)
             self._waiting.pop(owner_id, None)
+            self._erased.add(owner_id)
             if owner_id in self._in_log and self._fd is not None:
                 self._rewrite()
-
-    def pending(self) -> int:
-        """How many entries have notes not yet in their owner's file."""
-        with self._lock:
-            return sum(len(notes) for notes in self._notes.values())
 
     def close(self) -> None:
         """Keep only the pending notes of owners still on file, durably (fsync on), and close the log.

@@ -103,6 +103,7 @@ class TinyDBStore(Store):
         self._recent: dict[str, tuple[tuple[int, int, int], bytes]] = {}
         self._recent_lock = threading.Lock()
         self._index: dict[str, tuple[str | None, bool]] | None = None
+        self._index_lock = threading.Lock()  # a note on the loop and a write on a thread, in turn
         self._lock_file: BinaryIO | None = None
         if readonly:
             if not self._owners.is_dir():
@@ -125,15 +126,15 @@ class TinyDBStore(Store):
         try:
             self._meta = TinyDB(str(folder / "meta.json"), storage=AtomicJSONStorage, fsync=fsync)
             self._check_schema()
+            if not shared:
+                for stale in self._owners.glob(TMP_PREFIX + "*"):  # left by a crash before the replace
+                    stale.unlink(missing_ok=True)
+            self._delivered = DeliveredLog(
+                folder / DELIVERED_LOG, writable=not shared, fsync=fsync, on_file=self._on_file
+            )
         except BaseException:
-            self.close()
+            self.close()  # lets the folder's lock go
             raise
-        if not shared:
-            for stale in self._owners.glob(TMP_PREFIX + "*"):  # left by a crash between write and replace
-                stale.unlink(missing_ok=True)
-        self._delivered = DeliveredLog(
-            folder / DELIVERED_LOG, writable=not shared, fsync=fsync, on_file=self._on_file
-        )
         self.quick_notes = not shared
 
     @contextmanager
@@ -242,16 +243,18 @@ class TinyDBStore(Store):
         status = replace_file(path, path.with_name(TMP_PREFIX + path.name), payload, self.fsync)
         self._remember(record.owner_id, status, payload)
         self._delivered.written(record)
-        if self._index is not None:
-            self._index[record.owner_id] = (record.next_check_at, bool(record.outbox))
+        with self._index_lock:
+            if self._index is not None:
+                self._index[record.owner_id] = (record.next_check_at, bool(record.outbox))
 
     def delete(self, owner_id: str) -> bool:
         """Remove the owner's file."""
         self._writable()
         self._forget(owner_id)
         self._delivered.forget(owner_id)
-        if self._index is not None:
-            self._index.pop(owner_id, None)
+        with self._index_lock:
+            if self._index is not None:
+                self._index.pop(owner_id, None)
         try:
             self._path(owner_id).unlink()
         except FileNotFoundError:
@@ -262,9 +265,10 @@ class TinyDBStore(Store):
         """Note delivered messages in the log (`bot.store.delivered`), not in the owner's file."""
         if not self.quick_notes:
             return super().note_delivered(owner_id, entry_id, delivered)
-        others, done = self._delivered.note(owner_id, entry_id, delivered)
-        if done and not others and self._index is not None and owner_id in self._index:
-            self._index[owner_id] = (self._index[owner_id][0], False)
+        with self._index_lock:  # else a write of a new entry meanwhile could be marked as nothing owed
+            others, done = self._delivered.note(owner_id, entry_id, delivered)
+            if done and not others and self._index is not None and owner_id in self._index:
+                self._index[owner_id] = (self._index[owner_id][0], False)
         return others
 
     def owner_ids(self) -> Iterator[str]:
@@ -298,12 +302,14 @@ class TinyDBStore(Store):
                     continue  # a damaged file is reported when its owner writes; nudges skip it
                 if record is not None:
                     index[owner_id] = (record.next_check_at, bool(record.outbox))
-            self._index = index
-        return [
-            owner_id
-            for owner_id, (upcoming, has_outbox) in self._index.items()
-            if has_outbox or (upcoming is not None and upcoming <= now)
-        ]
+            with self._index_lock:
+                self._index = index
+        with self._index_lock:  # a conversation thread may add an owner meanwhile
+            return [
+                owner_id
+                for owner_id, (upcoming, has_outbox) in self._index.items()
+                if has_outbox or (upcoming is not None and upcoming <= now)
+            ]
 
     def check(self) -> None:
         """Raise when the owners' folder is gone or, for a writer, no longer writable."""
