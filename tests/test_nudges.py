@@ -110,9 +110,18 @@ def test_the_weekly_memo_comes_monday_at_nine_as_one_message_with_its_check_ins(
     assert "Source" in memo.text, "the tip of the week cites its article"
     spaced = memo.text.replace("\xa0", " ").replace("\u202f", " ")
     # One post on two networks, against three a week: the coach's estimates, said as such.
-    assert "Temps de publication : environ 40 min sur 2 h prévues (notre estimation : 40 min" in spaced
+    assert "Temps de publication : environ 40 min, pour 2 h au plan (notre estimation : 40 min" in spaced
     choice_ids = {c.id for c in memo.choices}
     assert {"checkin:posted:yes", "checkin:waiting:none", "checkin:waiting:many", "posting:ask"} <= choice_ids
+
+
+def test_a_week_without_a_post_does_not_count_its_posting_time(app: App, clock: FixedClock) -> None:
+    from bot.nudges.compose import hours_line
+
+    record = finish_plan(app, clock).record()
+    t = app.engine.translators["fr"]
+    assert hours_line(record, t, 0) == [], "the memo's count of posts says it; 'environ 0 min' would not"
+    assert "environ 40 min" in hours_line(record, t, 1)[0].replace("\xa0", " ")
 
 
 def test_one_tap_check_in_answers_are_recorded(app: App, clock: FixedClock) -> None:

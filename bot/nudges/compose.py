@@ -187,7 +187,7 @@ def week_lines(record: OwnerRecord, flows: Flows, t: Translator, now: datetime) 
 def hours_line(record: OwnerRecord, t: Translator, posts: int) -> list[str]:
     """The time the week's posts took against the plan's posting time, both the coach's estimates."""
     checked = plan_fit(record.answers)
-    if checked is None:
+    if checked is None or not posts:  # no post: the memo's count says it, "about 0 min" would not
         return []
     each = workload.minutes_per_post(len(plan_values(record.answers)["networks"]))
     return [
