@@ -140,24 +140,18 @@ def emit_from(turn: Turn, state: str, texts: list[str]) -> list[Reply]:
     record.state = DONE
     if record.completed_at is None:
         record.completed_at = turn.now.isoformat()
-        return with_posting_question(turn, pack(turn, texts, None))
+        return pack(turn, texts, closing_question(turn))
     return pack(turn, texts, None)
 
 
-def with_posting_question(turn: Turn, replies: list[Reply]) -> list[Reply]:
-    """End the plan with one tap: when will you post? (`bot.nudges.posting`).
+def closing_question(turn: Turn) -> Reply:
+    """The plan ends with one tap: when will you post? (`bot.nudges.posting`).
 
     Asked first, when the platform did not say: where are you? (`bot.nudges.places`).
     """
     if turn.record.prefs.timezone is None:
-        offer = places.ask(turn.record, turn.t)
-    else:
-        offer = posting.offer(turn.record, turn.flows, turn.t)
-    if not replies or replies[-1].choices:
-        return [*replies, offer]
-    last = replies[-1]
-    merged = dataclasses.replace(offer, text=last.text + "\n\n" + offer.text)
-    return [*replies[:-1], merged]
+        return places.ask(turn.record, turn.t)
+    return posting.offer(turn.record, turn.flows, turn.t)
 
 
 def pack(turn: Turn, texts: list[str], question: Reply | None) -> list[Reply]:
