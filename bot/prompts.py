@@ -102,9 +102,10 @@ def match_prompt(turn: Turn) -> str | None:
     index = match_choice(text, [labels for _, labels in options])
     if index is not None:
         return options[index][0]
-    said_else = intents.courtesy(text) or intents.match(text)  # "Bonjour", "j'ai publié"
-    if at_city and places.looks_like_place(text) and not said_else:
-        return places.PROMPT + ":"  # an unknown place: `places.answer` says what to type
+    if at_city and places.looks_like_place(text):
+        said_else = intents.courtesy(text) or intents.match(text)  # "Bonjour", "j'ai publié"
+        if not said_else:
+            return places.PROMPT + ":"  # an unknown place: `places.answer` says what to type
     return None
 
 

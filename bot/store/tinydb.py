@@ -50,6 +50,18 @@ def _parse(raw: bytes, path: Path) -> dict[str, Any]:
     return data
 
 
+def _load(path: Path) -> dict[str, Any] | None:
+    """A TinyDB file's data, or None when it does not exist."""
+    try:
+        return _parse(path.read_bytes(), path)
+    except FileNotFoundError:
+        return None
+
+
+def _encode(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _version(status: os.stat_result) -> tuple[int, int, int]:
     """What tells one version of a file from another: each write swaps in a new inode."""
     return status.st_ino, status.st_mtime_ns, status.st_size
@@ -64,15 +76,11 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, Any] | None:
         """Return the file's data, or None when it does not exist yet."""
-        try:
-            raw = self._path.read_bytes()
-        except FileNotFoundError:
-            return None
-        return _parse(raw, self._path)
+        return _load(self._path)
 
     def write(self, data: dict[str, Any]) -> None:
         """Write `data` to a temporary file, then swap it in."""
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = _encode(data)
         # One writer process and a lock per owner: a fixed temporary name per file is safe.
         replace_file(self._path, self._path.with_name(TMP_PREFIX + self._path.name), payload, self._fsync)
 
@@ -238,8 +246,7 @@ class TinyDBStore(Store):
         # the record was read, which are then forgotten.
         self._delivered.apply(record)
         path = self._path(record.owner_id)
-        doc = {"owner": {"1": record.to_doc()}}
-        payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = _encode({"owner": {"1": record.to_doc()}})
         status = replace_file(path, path.with_name(TMP_PREFIX + path.name), payload, self.fsync)
         self._remember(record.owner_id, status, payload)
         self._delivered.written(record)
