@@ -223,7 +223,8 @@ def fit_text(turn: Turn) -> str:
         elif key == "cadence":
             changes.append(t.tr("plan_fit.change.cadence", cadence=t.count("plan.value.cadence", value)))
         elif key == "hours":
-            changes.append(t.tr("plan_fit.change.hours", hours=t.hours(value)))
+            # Written like the version's total ("2 h 10"), not as a decimal ("2,5 h").
+            changes.append(t.tr("plan_fit.change.hours", hours=t.minutes(round(value * 60))))
         else:
             step = turn.flows.steps["plan_" + key]
             changes.append(t.tr(f"plan_fit.change.{key}", value=plan.labels(step, value, t).lower()))

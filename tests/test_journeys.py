@@ -136,6 +136,12 @@ def test_the_coachs_own_estimates_are_not_cited_to_the_articles(ana: OwnerChat) 
     assert "mes estimations" in fit and "Source" not in fit.split("Soyons honnêtes")[-1]
 
 
+def test_a_plan_that_needs_more_hours_says_them_as_it_says_its_total(ana: OwnerChat) -> None:
+    journey = Transcript(ana, {**SOLO_BAKER, "hours_available": 0.5})
+    fit = next(r.text for r in journey.messages if r.step == "plan_fit").replace("\xa0", " ")
+    assert "tient en 2 h 10" in fit and "prévoir 2 h 30 par semaine" in fit, fit
+
+
 def test_the_plan_lists_every_risk_most_serious_first_legal_ones_first(ana: OwnerChat) -> None:
     habits = ["bought", "gaps", "unanswered", "promo", "canned", "faceless", "one_way"]
     answers = {**DAILY_SHOP, "habits": habits}
